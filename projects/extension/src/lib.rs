@@ -1,0 +1,12 @@
+//! The `ai` PostgreSQL extension: thin pgrx glue over the `providers` crate. The SQL objects
+//! (catalog, config functions, vectorizer machinery) live in `sql/`; see `sql/README.md`.
+
+use pgrx::prelude::*;
+
+::pgrx::pg_module_magic!(name, version);
+
+/// The version of the loaded library, to compare with `pg_extension.extversion` after an upgrade.
+#[pg_extern(immutable, parallel_safe, create_or_replace)]
+fn _library_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

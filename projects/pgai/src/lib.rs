@@ -1,0 +1,1 @@
+//! The pgai library: the vectorizer worker engine.

@@ -1,0 +1,219 @@
+//! Throwaway PostgreSQL clusters for tests.
+
+use crate::paths::pg_config_value;
+use anyhow::{bail, Context, Result};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+/// The OS user that runs the server when the tests run as root (PostgreSQL refuses root).
+const SERVER_OS_USER: &str = "postgres";
+
+pub struct PgClusterBuilder {
+    conf: Vec<String>,
+}
+
+impl PgClusterBuilder {
+    /// Adds a `postgresql.conf` line, e.g. `shared_preload_libraries = 'ai'`.
+    pub fn conf(mut self, line: impl Into<String>) -> Self {
+        self.conf.push(line.into());
+        self
+    }
+
+    pub fn start(self) -> Result<PgCluster> {
+        PgCluster::start_with(&self.conf)
+    }
+}
+
+pub struct PgCluster {
+    pub port: u16,
+    pub bindir: PathBuf,
+    dir: tempfile::TempDir,
+    as_root: bool,
+    stopped: bool,
+}
+
+static SHARED: OnceLock<PgCluster> = OnceLock::new();
+static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl PgCluster {
+    pub fn builder() -> PgClusterBuilder {
+        PgClusterBuilder { conf: Vec::new() }
+    }
+
+    /// One cluster for the whole test binary, started on first use. A watchdog process stops
+    /// it and removes its directory when the test process exits, however it exits.
+    pub fn shared() -> &'static PgCluster {
+        SHARED.get_or_init(|| {
+            let cluster = PgCluster::builder().start().expect("starting the test PostgreSQL cluster");
+            cluster.spawn_watchdog().expect("starting the cluster watchdog");
+            cluster
+        })
+    }
+
+    fn start_with(conf: &[String]) -> Result<PgCluster> {
+        let bindir = pg_config_value("--bindir")?;
+        let as_root = is_root();
+        let dir = tempfile::Builder::new().prefix("pgai-test-pg-").tempdir()?;
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data)?;
+        if as_root {
+            chown_to_server_user(dir.path())?;
+            chown_to_server_user(&data)?;
+        }
+        let mut cluster = PgCluster { port: 0, bindir, dir, as_root, stopped: true };
+        cluster.run(
+            "initdb",
+            &["-D", path_str(&data)?, "--locale=C.UTF-8", "--encoding=UTF8", "-A", "trust", "-U", "postgres", "--no-sync"],
+        )?;
+        let mut lines = vec![
+            "listen_addresses = '127.0.0.1'".to_string(),
+            format!("unix_socket_directories = '{}'", path_str(cluster.dir.path())?),
+            "fsync = off".into(),
+            "synchronous_commit = off".into(),
+            "full_page_writes = off".into(),
+            "max_connections = 200".into(),
+            "log_min_messages = warning".into(),
+            "log_line_prefix = '%m [%p] %q%u@%d '".into(),
+        ];
+        lines.extend(conf.iter().cloned());
+        let conf_path = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf_path)?;
+        text.push_str("\n# added by the test harness\n");
+        text.push_str(&lines.join("\n"));
+        text.push('\n');
+        std::fs::write(&conf_path, text)?;
+
+        // A port can be taken between our probe and the server's bind: retry a few times.
+        let mut last_err = None;
+        for _ in 0..5 {
+            cluster.port = free_port()?;
+            let log = cluster.log_path();
+            let opts = format!("-p {}", cluster.port);
+            match cluster.run("pg_ctl", &["-D", path_str(&data)?, "-l", path_str(&log)?, "-o", &opts, "-w", "-t", "60", "start"]) {
+                Ok(()) => {
+                    cluster.stopped = false;
+                    return Ok(cluster);
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        let log = std::fs::read_to_string(cluster.log_path()).unwrap_or_default();
+        bail!("PostgreSQL did not start: {:?}\nserver log:\n{log}", last_err)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The server's log file (what it printed: errors, notices sent to the log).
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    pub fn connect_options(&self, db: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .username("postgres")
+            .database(db)
+            .disable_statement_logging()
+    }
+
+    pub async fn pool(&self, db: &str) -> Result<PgPool> {
+        Ok(PgPoolOptions::new().max_connections(8).connect_with(self.connect_options(db)).await?)
+    }
+
+    /// Creates a new, empty database with a unique name and returns that name.
+    pub async fn create_db(&self, prefix: &str) -> Result<String> {
+        let name = format!("{prefix}_{}_{}", std::process::id(), DB_COUNTER.fetch_add(1, Ordering::SeqCst));
+        let admin = self.pool("postgres").await?;
+        sqlx::query(&format!("create database \"{name}\"")).execute(&admin).await?;
+        admin.close().await;
+        Ok(name)
+    }
+
+    /// Runs a server program (`pg_ctl`, `psql`, `pg_dump`, ...) of this install as the server's OS user.
+    pub fn command(&self, program: &str) -> Command {
+        let exe = self.bindir.join(program);
+        if self.as_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", SERVER_OS_USER, "--"]).arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Result<()> {
+        let out = self.command(program).args(args).stdin(Stdio::null()).output().with_context(|| format!("running {program}"))?;
+        if !out.status.success() {
+            bail!("{program} failed ({}): {}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    }
+
+    /// Stops the server at once (no checkpoint); used to simulate crashes too.
+    pub fn stop(&mut self) -> Result<()> {
+        if !self.stopped {
+            let data = self.data_dir();
+            self.run("pg_ctl", &["-D", path_str(&data)?, "-m", "immediate", "-w", "stop"])?;
+            self.stopped = true;
+        }
+        Ok(())
+    }
+
+    fn spawn_watchdog(&self) -> Result<()> {
+        let pg_ctl = self.bindir.join("pg_ctl");
+        let runas = if self.as_root { format!("runuser -u {SERVER_OS_USER} -- ") } else { String::new() };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {runas}'{pg_ctl}' -D '{data}' -m immediate -w stop >/dev/null 2>&1; rm -rf '{dir}'",
+            pid = std::process::id(),
+            pg_ctl = pg_ctl.display(),
+            data = self.data_dir().display(),
+            dir = self.dir.path().display(),
+        );
+        Command::new("setsid")
+            .args(["sh", "-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("spawning the watchdog")?;
+        Ok(())
+    }
+}
+
+impl Drop for PgCluster {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+fn chown_to_server_user(path: &Path) -> Result<()> {
+    let status = Command::new("chown").arg(format!("{SERVER_OS_USER}:")).arg(path).status()?;
+    if !status.success() {
+        bail!("chown {SERVER_OS_USER} {} failed: does the OS user {SERVER_OS_USER} exist? (`just ext setup` creates it)", path.display());
+    }
+    Ok(())
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn path_str(p: &Path) -> Result<&str> {
+    p.to_str().with_context(|| format!("path {} is not UTF-8", p.display()))
+}
