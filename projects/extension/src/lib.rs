@@ -3,6 +3,8 @@
 
 use pgrx::prelude::*;
 
+mod secrets;
+
 ::pgrx::pg_module_magic!(name, version);
 
 /// The version of the loaded library, to compare with `pg_extension.extversion` after an upgrade.

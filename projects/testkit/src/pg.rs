@@ -15,6 +15,7 @@ const SERVER_OS_USER: &str = "postgres";
 
 pub struct PgClusterBuilder {
     conf: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl PgClusterBuilder {
@@ -24,8 +25,14 @@ impl PgClusterBuilder {
         self
     }
 
+    /// Sets an environment variable of the server process (backends inherit it).
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
     pub fn start(self) -> Result<PgCluster> {
-        PgCluster::start_with(&self.conf)
+        PgCluster::start_with(&self.conf, &self.env)
     }
 }
 
@@ -42,7 +49,7 @@ static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl PgCluster {
     pub fn builder() -> PgClusterBuilder {
-        PgClusterBuilder { conf: Vec::new() }
+        PgClusterBuilder { conf: Vec::new(), env: Vec::new() }
     }
 
     /// One cluster for the whole test binary, started on first use. A watchdog process stops
@@ -55,7 +62,7 @@ impl PgCluster {
         })
     }
 
-    fn start_with(conf: &[String]) -> Result<PgCluster> {
+    fn start_with(conf: &[String], env: &[(String, String)]) -> Result<PgCluster> {
         let bindir = pg_config_value("--bindir")?;
         let as_root = is_root();
         let dir = tempfile::Builder::new().prefix("pgai-test-pg-").tempdir()?;
@@ -94,7 +101,8 @@ impl PgCluster {
             cluster.port = free_port()?;
             let log = cluster.log_path();
             let opts = format!("-p {}", cluster.port);
-            match cluster.run("pg_ctl", &["-D", path_str(&data)?, "-l", path_str(&log)?, "-o", &opts, "-w", "-t", "60", "start"]) {
+            let args = ["-D", path_str(&data)?, "-l", path_str(&log)?, "-o", &opts, "-w", "-t", "60", "start"];
+            match cluster.run_with_env("pg_ctl", &args, env) {
                 Ok(()) => {
                     cluster.stopped = false;
                     return Ok(cluster);
@@ -154,7 +162,16 @@ impl PgCluster {
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Result<()> {
-        let out = self.command(program).args(args).stdin(Stdio::null()).output().with_context(|| format!("running {program}"))?;
+        self.run_with_env(program, args, &[])
+    }
+
+    fn run_with_env(&self, program: &str, args: &[&str], env: &[(String, String)]) -> Result<()> {
+        let mut cmd = self.command(program);
+        cmd.args(args).stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().with_context(|| format!("running {program}"))?;
         if !out.status.success() {
             bail!("{program} failed ({}): {}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         }

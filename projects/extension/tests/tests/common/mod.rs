@@ -106,3 +106,8 @@ pub fn unique_version(major: u32, patch: u32, pre: Option<&str>) -> String {
         None => v,
     }
 }
+
+/// A SQL string literal (for building test statements; production code never does this).
+pub fn sql_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

@@ -1,0 +1,90 @@
+-- Formatting configs: how a chunk is turned into the text that is embedded.
+
+create or replace function ai.formatting_python_template(template pg_catalog.text default '$chunk')
+returns pg_catalog.jsonb
+as $func$
+    select pg_catalog.jsonb_build_object
+    ( 'implementation', 'python_template'
+    , 'config_type', 'formatting'
+    , 'template', template
+    )
+$func$ language sql immutable security invoker
+set search_path to pg_catalog, pg_temp;
+
+-- The placeholders of a Python string.Template ($name, ${name}; $$ is a literal $). Raises on a
+-- `$` that starts no valid placeholder, as Python's Template.substitute does.
+create or replace function ai._python_template_placeholders(template pg_catalog.text)
+returns pg_catalog.text[]
+as $func$
+declare
+    _names pg_catalog.text[] = '{}';
+    _m pg_catalog.text[];
+begin
+    for _m in
+        select pg_catalog.regexp_matches(template, '\$(?:(\$)|([_a-zA-Z][_a-zA-Z0-9]*)|\{([_a-zA-Z][_a-zA-Z0-9]*)\}|())', 'g')
+    loop
+        if _m[1] is not null then
+            continue;  -- $$
+        elsif _m[2] is not null or _m[3] is not null then
+            _names = _names operator(pg_catalog.||) coalesce(_m[2], _m[3]);
+        else
+            raise exception 'invalid placeholder in formatting template %', pg_catalog.quote_literal(template)
+                using hint = 'use $name or ${name} for a column or the chunk, and $$ for a literal $';
+        end if;
+    end loop;
+    return _names;
+end;
+$func$ language plpgsql immutable security invoker
+set search_path to pg_catalog, pg_temp;
+
+create or replace function ai._validate_formatting_python_template
+( config pg_catalog.jsonb
+, source_schema pg_catalog.name
+, source_table pg_catalog.name
+) returns void
+as $func$
+declare
+    _template pg_catalog.text = config operator(pg_catalog.->>) 'template';
+    _name pg_catalog.text;
+begin
+    if _template is null then
+        raise exception 'formatting template must not be null; the default is ''$chunk''';
+    end if;
+    foreach _name in array ai._python_template_placeholders(_template) loop
+        if _name operator(pg_catalog.=) 'chunk' then
+            continue;
+        end if;
+        perform 1 from pg_catalog.pg_attribute a
+        where a.attrelid operator(pg_catalog.=) pg_catalog.format('%I.%I', source_schema, source_table)::pg_catalog.regclass
+          and a.attname operator(pg_catalog.=) _name and a.attnum operator(pg_catalog.>) 0 and not a.attisdropped;
+        if not found then
+            raise exception 'formatting template refers to $%, which is not a column of %', _name,
+                pg_catalog.format('%I.%I', source_schema, source_table)
+                using hint = '$chunk is the chunk; any other $name must be a source column';
+        end if;
+    end loop;
+end;
+$func$ language plpgsql stable security invoker
+set search_path to pg_catalog, pg_temp;
+
+create or replace function ai._validate_formatting
+( config pg_catalog.jsonb
+, source_schema pg_catalog.name
+, source_table pg_catalog.name
+) returns void
+as $func$
+begin
+    if config is null or pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object'
+       or config operator(pg_catalog.->>) 'config_type' is distinct from 'formatting' then
+        raise exception 'formatting must be a config made by ai.formatting_python_template()';
+    end if;
+    case config operator(pg_catalog.->>) 'implementation'
+        when 'python_template' then
+            perform ai._validate_formatting_python_template(config, source_schema, source_table);
+        else
+            raise exception 'unrecognized formatting implementation %',
+                coalesce(pg_catalog.quote_literal(config operator(pg_catalog.->>) 'implementation'), 'null');
+    end case;
+end;
+$func$ language plpgsql stable security invoker
+set search_path to pg_catalog, pg_temp;

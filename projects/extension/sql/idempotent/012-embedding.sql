@@ -1,0 +1,125 @@
+-- Embedding configs: which model embeds the chunks, with which settings. Keys hold secret
+-- *names* only (api_key_name); the key values never enter the catalog.
+
+create or replace function ai._validate_dimensions(dimensions pg_catalog.int4) returns void
+as $func$
+begin
+    if dimensions is null or dimensions operator(pg_catalog.<=) 0 or dimensions operator(pg_catalog.>) 16000 then
+        raise exception 'dimensions must be between 1 and 16000 (got %)', coalesce(dimensions::text, 'null')
+            using hint = 'give the number of dimensions the model returns, e.g. 1536 for text-embedding-3-small';
+    end if;
+end;
+$func$ language plpgsql immutable security invoker
+set search_path to pg_catalog, pg_temp;
+
+create or replace function ai._validate_secret_name(api_key_name pg_catalog.text) returns void
+as $func$
+begin
+    if api_key_name is not null and api_key_name operator(pg_catalog.!~) '^[A-Za-z0-9_.]+$' then
+        raise exception 'api_key_name % may hold only letters, digits, _ and .', pg_catalog.quote_literal(api_key_name);
+    end if;
+end;
+$func$ language plpgsql immutable security invoker
+set search_path to pg_catalog, pg_temp;
+
+create or replace function ai.embedding_openai
+( model pg_catalog.text
+, dimensions pg_catalog.int4
+, chat_user pg_catalog.text default null
+, api_key_name pg_catalog.text default 'OPENAI_API_KEY'
+, base_url pg_catalog.text default null
+) returns pg_catalog.jsonb
+as $func$
+begin
+    if model is null then raise exception 'model is required, e.g. ''text-embedding-3-small'''; end if;
+    perform ai._validate_dimensions(dimensions);
+    perform ai._validate_secret_name(api_key_name);
+    return ai._strip_null_keys(pg_catalog.jsonb_build_object
+    ( 'implementation', 'openai'
+    , 'config_type', 'embedding'
+    , 'model', model
+    , 'dimensions', dimensions
+    , 'user', chat_user
+    , 'api_key_name', api_key_name
+    , 'base_url', base_url
+    ));
+end;
+$func$ language plpgsql immutable security invoker
+set search_path to pg_catalog, pg_temp;
+
+create or replace function ai.embedding_ollama
+( model pg_catalog.text
+, dimensions pg_catalog.int4
+, base_url pg_catalog.text default null
+, options pg_catalog.jsonb default null
+, keep_alive pg_catalog.text default null
+) returns pg_catalog.jsonb
+as $func$
+begin
+    if model is null then raise exception 'model is required, e.g. ''nomic-embed-text'''; end if;
+    perform ai._validate_dimensions(dimensions);
+    if options is not null and pg_catalog.jsonb_typeof(options) operator(pg_catalog.<>) 'object' then
+        raise exception 'options must be a json object of Ollama model options, e.g. ''{"num_ctx": 4096}''';
+    end if;
+    return ai._strip_null_keys(pg_catalog.jsonb_build_object
+    ( 'implementation', 'ollama'
+    , 'config_type', 'embedding'
+    , 'model', model
+    , 'dimensions', dimensions
+    , 'base_url', base_url
+    , 'options', options
+    , 'keep_alive', keep_alive
+    ));
+end;
+$func$ language plpgsql immutable security invoker
+set search_path to pg_catalog, pg_temp;
+
+create or replace function ai.embedding_voyageai
+( model pg_catalog.text
+, dimensions pg_catalog.int4
+, input_type pg_catalog.text default 'document'
+, api_key_name pg_catalog.text default 'VOYAGE_API_KEY'
+) returns pg_catalog.jsonb
+as $func$
+begin
+    if model is null then raise exception 'model is required, e.g. ''voyage-3'''; end if;
+    perform ai._validate_dimensions(dimensions);
+    perform ai._validate_secret_name(api_key_name);
+    if input_type is not null and input_type not in ('query', 'document') then
+        raise exception 'input_type must be null, ''query'' or ''document'' (got %)', pg_catalog.quote_literal(input_type);
+    end if;
+    return ai._strip_null_keys(pg_catalog.jsonb_build_object
+    ( 'implementation', 'voyageai'
+    , 'config_type', 'embedding'
+    , 'model', model
+    , 'dimensions', dimensions
+    , 'input_type', input_type
+    , 'api_key_name', api_key_name
+    ));
+end;
+$func$ language plpgsql immutable security invoker
+set search_path to pg_catalog, pg_temp;
+
+create or replace function ai._validate_embedding(config pg_catalog.jsonb) returns void
+as $func$
+begin
+    if config is null then
+        raise exception 'embedding is required: pass embedding => ai.embedding_openai(''text-embedding-3-small'', 1536) or another ai.embedding_* config';
+    end if;
+    if pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object'
+       or config operator(pg_catalog.->>) 'config_type' is distinct from 'embedding' then
+        raise exception 'embedding must be a config made by an ai.embedding_* function';
+    end if;
+    if config operator(pg_catalog.->>) 'implementation' is null
+       or config operator(pg_catalog.->>) 'implementation' not in ('openai', 'ollama', 'voyageai') then
+        raise exception 'unrecognized embedding implementation %; expected openai, ollama or voyageai',
+            coalesce(pg_catalog.quote_literal(config operator(pg_catalog.->>) 'implementation'), 'null');
+    end if;
+    if config operator(pg_catalog.->>) 'model' is null then
+        raise exception 'embedding config has no model';
+    end if;
+    perform ai._validate_dimensions((config operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4);
+    perform ai._validate_secret_name(config operator(pg_catalog.->>) 'api_key_name');
+end;
+$func$ language plpgsql immutable security invoker
+set search_path to pg_catalog, pg_temp;

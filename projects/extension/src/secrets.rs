@@ -1,0 +1,84 @@
+//! API keys ("secrets"): the `api_key` argument, else the session setting `ai.<name>`, else the
+//! server's environment variable `<NAME>` when `ai.secret_permissions` grants it to the current
+//! user and `ai.secret_env_enabled` is not false. Errors name the secret, never its value.
+
+use pgrx::prelude::*;
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+fn setting(name: &str) -> Option<String> {
+    Spi::get_one_with_args::<String>("select pg_catalog.current_setting($1, true)", &[name.into()])
+        .ok()
+        .flatten()
+        .filter(|v| !v.is_empty())
+}
+
+fn env_permitted(name: &str) -> bool {
+    Spi::get_one_with_args::<bool>(
+        "select exists (select 1 from ai.secret_permissions p where p.name operator(pg_catalog.=) $1 or p.name operator(pg_catalog.=) '*')",
+        &[name.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false)
+}
+
+/// Where a secret lookup ended: a value, or why there is none.
+pub enum Lookup {
+    Found(String),
+    Missing,
+    /// The variable exists in the server's environment, but the user may not read it.
+    Forbidden,
+}
+
+pub fn lookup(name: &str) -> Lookup {
+    if !valid_name(name) {
+        error!("invalid secret name {name:?}: use letters, digits, _ and . only");
+    }
+    if let Some(v) = setting(&format!("ai.{}", name.to_lowercase())) {
+        return Lookup::Found(v);
+    }
+    if setting("ai.secret_env_enabled").is_some_and(|v| v.eq_ignore_ascii_case("false") || v == "off" || v == "0") {
+        return Lookup::Missing;
+    }
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => {
+            if env_permitted(name) {
+                Lookup::Found(v)
+            } else {
+                Lookup::Forbidden
+            }
+        }
+        _ => Lookup::Missing,
+    }
+}
+
+/// The key for a model call: the explicit argument, else the named secret; a clear error otherwise.
+pub fn resolve_key(api_key: Option<&str>, api_key_name: Option<&str>, default_name: &str) -> String {
+    if let Some(k) = api_key.filter(|k| !k.is_empty()) {
+        return k.to_string();
+    }
+    let name = api_key_name.unwrap_or(default_name);
+    match lookup(name) {
+        Lookup::Found(v) => v,
+        Lookup::Missing => error!(
+            "missing API key: secret {name} is not set; pass api_key, run `set ai.{} = '...'`, or set the environment variable {name} for the server and grant it with ai.grant_secret",
+            name.to_lowercase()
+        ),
+        Lookup::Forbidden => error!(
+            "permission denied for secret {name}: ask an administrator to run select ai.grant_secret('{name}', '<your role>')"
+        ),
+    }
+}
+
+#[pg_extern(stable, create_or_replace)]
+fn reveal_secret(secret_name: &str, use_cache: default!(bool, true)) -> Option<String> {
+    // Settings and the environment are read directly each time: there is nothing worth caching.
+    let _ = use_cache;
+    match lookup(secret_name) {
+        Lookup::Found(v) => Some(v),
+        Lookup::Missing | Lookup::Forbidden => None,
+    }
+}
