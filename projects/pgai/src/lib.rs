@@ -1,1 +1,4 @@
 //! The pgai library: the vectorizer worker engine.
+
+pub mod chunking;
+pub mod formatting;

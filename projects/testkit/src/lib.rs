@@ -3,8 +3,19 @@
 //! [`PgCluster`] starts a throwaway PostgreSQL from `PG_CONFIG` (as the unprivileged `postgres`
 //! OS user when the tests run as root), on a free port, in a temporary directory, and removes it
 //! afterwards, so tests never depend on a server someone else started.
+//!
+//! [`http::FakeServer`] is a scripted HTTP/1.1 server, and [`fake`] builds fake model
+//! providers (OpenAI, Ollama, Anthropic, Cohere, Voyage AI) on it, with fault injection.
+//! [`dotenv::var`] reads settings (API keys for live tests) from the environment or `.env`.
 
-pub mod pg;
+#[cfg(feature = "docker")]
+pub mod docker;
+pub mod dotenv;
+pub mod fake;
+pub mod http;
 pub mod paths;
+pub mod pg;
 
+pub use fake::{fake_embedding, Fake};
+pub use http::{FakeServer, Reply, Request};
 pub use pg::{PgCluster, PgClusterBuilder};

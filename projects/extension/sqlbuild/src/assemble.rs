@@ -1,7 +1,7 @@
 //! Turns the sources into one extension script. Order: head (ownership checks, `ai.migration`),
 //! incremental scripts (each applied once, tracked), pgrx-generated functions, idempotent scripts.
 
-use crate::source::{SqlFile, Sources};
+use crate::source::{Sources, SqlFile};
 use crate::version::Version;
 use anyhow::{bail, Result};
 
@@ -41,7 +41,9 @@ pub fn assemble(sources: &Sources, pgrx_sql: &str, version: &Version) -> Result<
 /// Gated files exist only in prerelease builds.
 fn included<'a>(files: &'a [SqlFile], version: &Version) -> impl Iterator<Item = &'a SqlFile> {
     let pre = version.is_prerelease();
-    files.iter().filter(move |f| f.feature_flag.is_none() || pre)
+    files
+        .iter()
+        .filter(move |f| f.feature_flag.is_none() || pre)
 }
 
 fn section(title: &str) -> String {
@@ -91,7 +93,9 @@ fn incremental(file: &SqlFile, version: &str) -> String {
 
 /// Wraps feature-flagged SQL so it runs only when `ai.enable_feature_flag_<name>` is true.
 fn gate(file: &SqlFile, sql: &str, version: &str) -> String {
-    let Some(flag) = &file.feature_flag else { return sql.to_string() };
+    let Some(flag) = &file.feature_flag else {
+        return sql.to_string();
+    };
     format!(
         "do $ai_wrapper$\n\
          begin\n\
@@ -116,7 +120,11 @@ fn gate(file: &SqlFile, sql: &str, version: &str) -> String {
 fn pgrx_functions(pgrx_sql: &str) -> Result<String> {
     let mut out = String::new();
     for line in pgrx_sql.lines() {
-        let normalized = line.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase();
+        let normalized = line
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_ascii_uppercase();
         if normalized.starts_with("CREATE FUNCTION") || normalized.starts_with("CREATE TYPE") {
             bail!("pgrx-generated SQL has a non-replaceable statement (add `create_or_replace` to its #[pg_extern]): {line}");
         }
@@ -132,7 +140,12 @@ mod tests {
     use crate::source::parse_file;
 
     fn sources(incremental: Vec<SqlFile>, idempotent: Vec<SqlFile>) -> Sources {
-        Sources { dir: ".".into(), head: "-- head @AI_VERSION@".into(), incremental, idempotent }
+        Sources {
+            dir: ".".into(),
+            head: "-- head @AI_VERSION@".into(),
+            incremental,
+            idempotent,
+        }
     }
 
     #[test]
@@ -159,7 +172,14 @@ mod tests {
 
     #[test]
     fn refuses_reserved_tags() {
-        let s = sources(vec![parse_file("001-a.sql", "select $ai_migration_body$x$ai_migration_body$;".into()).unwrap()], vec![]);
+        let s = sources(
+            vec![parse_file(
+                "001-a.sql",
+                "select $ai_migration_body$x$ai_migration_body$;".into(),
+            )
+            .unwrap()],
+            vec![],
+        );
         assert!(assemble(&s, "", &Version::parse("1.0.0").unwrap()).is_err());
     }
 }

@@ -29,8 +29,12 @@ pub struct BuildReport {
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let sources = source::Sources::load(&opts.sql_dir)?;
     frozen::check(&sources)?;
-    let pgrx_sql = std::fs::read_to_string(&opts.pgrx_sql)
-        .with_context(|| format!("reading pgrx-generated SQL {} (run `cargo pgrx schema` first)", opts.pgrx_sql.display()))?;
+    let pgrx_sql = std::fs::read_to_string(&opts.pgrx_sql).with_context(|| {
+        format!(
+            "reading pgrx-generated SQL {} (run `cargo pgrx schema` first)",
+            opts.pgrx_sql.display()
+        )
+    })?;
     let script = assemble::assemble(&sources, &pgrx_sql, &opts.version)?;
 
     std::fs::create_dir_all(&opts.out_dir)?;
@@ -62,7 +66,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     if let Some(control) = &opts.control {
         std::fs::write(control, control_file(&opts.version))?;
     }
-    Ok(BuildReport { script: main, upgrades })
+    Ok(BuildReport {
+        script: main,
+        upgrades,
+    })
 }
 
 /// `(path, from, to)` for every `ai--[from--]to.sql` in a directory.
@@ -70,8 +77,15 @@ fn scripts_in(dir: &Path) -> Result<Vec<(PathBuf, Option<Version>, Version)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
-        let Some(stem) = name.strip_prefix("ai--").and_then(|n| n.strip_suffix(".sql")) else { continue };
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name
+            .strip_prefix("ai--")
+            .and_then(|n| n.strip_suffix(".sql"))
+        else {
+            continue;
+        };
         let parsed = match stem.split_once("--") {
             Some((a, b)) => Version::parse(a).and_then(|a| Ok((Some(a), Version::parse(b)?))),
             None => Version::parse(stem).map(|v| (None, v)),

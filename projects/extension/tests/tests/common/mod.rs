@@ -55,7 +55,8 @@ pub fn install_scripts(out_dir: &Path) -> Result<InstalledScripts> {
     for entry in std::fs::read_dir(out_dir)? {
         let path = entry?.path();
         let target = dest.join(path.file_name().unwrap());
-        std::fs::copy(&path, &target).with_context(|| format!("copying into {}", dest.display()))?;
+        std::fs::copy(&path, &target)
+            .with_context(|| format!("copying into {}", dest.display()))?;
         installed.push(target);
     }
     Ok(InstalledScripts(installed))
@@ -79,8 +80,25 @@ pub struct PsqlOutput {
 pub fn psql(cluster: &PgCluster, db: &str, user: &str, sql: &str) -> Result<PsqlOutput> {
     let out = cluster
         .command("psql")
-        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
-        .args(["-p", &cluster.port.to_string(), "-U", user, "-d", db, "-c", sql])
+        .args([
+            "-X",
+            "-q",
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+        ])
+        .args([
+            "-p",
+            &cluster.port.to_string(),
+            "-U",
+            user,
+            "-d",
+            db,
+            "-c",
+            sql,
+        ])
         .stdin(Stdio::null())
         .output()?;
     Ok(PsqlOutput {
