@@ -5,20 +5,14 @@
 use pgrx::prelude::*;
 
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 fn setting(name: &str) -> Option<String> {
-    Spi::get_one_with_args::<String>(
-        "select pg_catalog.current_setting($1, true)",
-        &[name.into()],
-    )
-    .ok()
-    .flatten()
-    .filter(|v| !v.is_empty())
+    Spi::get_one_with_args::<String>("select pg_catalog.current_setting($1, true)", &[name.into()])
+        .ok()
+        .flatten()
+        .filter(|v| !v.is_empty())
 }
 
 fn env_permitted(name: &str) -> bool {
@@ -46,9 +40,7 @@ pub fn lookup(name: &str) -> Lookup {
     if let Some(v) = setting(&format!("ai.{}", name.to_lowercase())) {
         return Lookup::Found(v);
     }
-    if setting("ai.secret_env_enabled")
-        .is_some_and(|v| v.eq_ignore_ascii_case("false") || v == "off" || v == "0")
-    {
+    if setting("ai.secret_env_enabled").is_some_and(|v| v.eq_ignore_ascii_case("false") || v == "off" || v == "0") {
         return Lookup::Missing;
     }
     match std::env::var(name) {
@@ -64,11 +56,7 @@ pub fn lookup(name: &str) -> Lookup {
 }
 
 /// The key for a model call: the explicit argument, else the named secret; a clear error otherwise.
-pub fn resolve_key(
-    api_key: Option<&str>,
-    api_key_name: Option<&str>,
-    default_name: &str,
-) -> String {
+pub fn resolve_key(api_key: Option<&str>, api_key_name: Option<&str>, default_name: &str) -> String {
     if let Some(k) = api_key.filter(|k| !k.is_empty()) {
         return k.to_string();
     }

@@ -36,16 +36,10 @@ pub const DEFAULT_TEMPLATE: &str = "$chunk";
 /// re.IGNORECASE, i.e. ASCII only.
 fn identifier(s: &str) -> Option<&str> {
     let b = s.as_bytes();
-    if !b
-        .first()
-        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
-    {
+    if !b.first().is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') {
         return None;
     }
-    let n = b
-        .iter()
-        .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
-        .unwrap_or(b.len());
+    let n = b.iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_')).unwrap_or(b.len());
     Some(&s[..n])
 }
 
@@ -64,8 +58,7 @@ fn invalid_at(template: &str, dollar: usize) -> TemplateError {
                 }
                 true
             }
-            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
-            | '\u{2029}' => true,
+            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}' => true,
             _ => false,
         };
         if is_break {
@@ -93,10 +86,8 @@ impl Template {
                 continue;
             } else if let Some(name) = identifier(after) {
                 (name, name.len())
-            } else if let Some(name) = after
-                .strip_prefix('{')
-                .and_then(identifier)
-                .filter(|n| after[1 + n.len()..].starts_with('}'))
+            } else if let Some(name) =
+                after.strip_prefix('{').and_then(identifier).filter(|n| after[1 + n.len()..].starts_with('}'))
             {
                 (name, name.len() + 2)
             } else {
@@ -106,11 +97,7 @@ impl Template {
             if !literal.is_empty() {
                 segments.push(Segment::Literal(std::mem::take(&mut literal)));
             }
-            segments.push(if name == "chunk" {
-                Segment::Chunk
-            } else {
-                Segment::Column(name.to_owned())
-            });
+            segments.push(if name == "chunk" { Segment::Chunk } else { Segment::Column(name.to_owned()) });
             if !placeholders.iter().any(|p| p == name) {
                 placeholders.push(name.to_owned());
             }
@@ -120,10 +107,7 @@ impl Template {
         if !literal.is_empty() {
             segments.push(Segment::Literal(literal));
         }
-        Ok(Self {
-            segments,
-            placeholders,
-        })
+        Ok(Self { segments, placeholders })
     }
 
     /// The placeholder names in order of first appearance, `chunk` included
@@ -189,33 +173,21 @@ mod tests {
         assert_eq!(err("$"), at(1, 1));
         assert_eq!(err("ab\r\ncd ${x"), at(2, 4));
         assert_eq!(err("é $é"), at(1, 3));
-        assert_eq!(
-            err("$1").to_string(),
-            "Invalid placeholder in string: line 1, col 1"
-        );
+        assert_eq!(err("$1").to_string(), "Invalid placeholder in string: line 1, col 1");
     }
 
     #[test]
     fn missing_keys_and_chunk_column_are_errors() {
         let t = Template::parse("$chunk $nope").unwrap();
-        assert_eq!(
-            t.render("c", row),
-            Err(TemplateError::MissingKey("nope".into()))
-        );
+        assert_eq!(t.render("c", row), Err(TemplateError::MissingKey("nope".into())));
         let t = Template::parse("$title").unwrap();
-        assert_eq!(
-            t.render("c", |_| Some("v")),
-            Err(TemplateError::ChunkColumn)
-        );
+        assert_eq!(t.render("c", |_| Some("v")), Err(TemplateError::ChunkColumn));
     }
 
     #[test]
     fn identifiers_are_ascii_and_case_sensitive() {
         let t = Template::parse("$Title").unwrap();
-        assert_eq!(
-            t.render("c", row),
-            Err(TemplateError::MissingKey("Title".into()))
-        );
+        assert_eq!(t.render("c", row), Err(TemplateError::MissingKey("Title".into())));
         assert!(Template::parse("$ſ").is_err());
     }
 }

@@ -29,18 +29,12 @@ struct Config {
 fn build(case: &Case) -> Result<Chunker, pgai::chunking::ChunkingError> {
     let c = &case.config;
     match case.splitter.as_str() {
-        "character" => Chunker::character(
-            c.separator.as_deref().unwrap(),
-            c.chunk_size,
-            c.chunk_overlap,
-            c.is_separator_regex,
-        ),
-        "recursive" => Chunker::recursive(
-            c.separators.as_deref().unwrap(),
-            c.chunk_size,
-            c.chunk_overlap,
-            c.is_separator_regex,
-        ),
+        "character" => {
+            Chunker::character(c.separator.as_deref().unwrap(), c.chunk_size, c.chunk_overlap, c.is_separator_regex)
+        }
+        "recursive" => {
+            Chunker::recursive(c.separators.as_deref().unwrap(), c.chunk_size, c.chunk_overlap, c.is_separator_regex)
+        }
         other => panic!("unknown splitter {other}"),
     }
 }
@@ -52,11 +46,7 @@ fn describe(i: usize, case: &Case) -> String {
         case.splitter,
         case.config,
         text,
-        if case.text.chars().count() > 60 {
-            "..."
-        } else {
-            ""
-        }
+        if case.text.chars().count() > 60 { "..." } else { "" }
     )
 }
 
@@ -77,9 +67,7 @@ fn first_difference(got: &[String], want: &[String]) -> String {
 /// cannot be rewritten. The fixture keeps one such case (ZWJ emoji) on record.
 fn known_divergence(case: &Case) -> bool {
     let c = &case.config;
-    c.is_separator_regex
-        && c.separator.as_deref().is_some_and(|s| s.contains("\\b"))
-        && case.text.contains('\u{200d}')
+    c.is_separator_regex && c.separator.as_deref().is_some_and(|s| s.contains("\\b")) && case.text.contains('\u{200d}')
 }
 
 #[test]
@@ -102,27 +90,16 @@ fn chunking_matches_langchain() {
                 }
             }
             (Some(want), _, Ok(_)) => {
-                failures.push(format!(
-                    "{}: built, but LangChain fails: {want}",
-                    describe(i, case)
-                ));
+                failures.push(format!("{}: built, but LangChain fails: {want}", describe(i, case)));
             }
             (None, Some(want), Ok(chunker)) => {
                 let got = chunker.split(&case.text);
                 if got != *want {
-                    failures.push(format!(
-                        "{}: {}",
-                        describe(i, case),
-                        first_difference(&got, want)
-                    ));
+                    failures.push(format!("{}: {}", describe(i, case), first_difference(&got, want)));
                 }
             }
             (None, _, result) => {
-                failures.push(format!(
-                    "{}: unexpected {:?}",
-                    describe(i, case),
-                    result.err()
-                ));
+                failures.push(format!("{}: unexpected {:?}", describe(i, case), result.err()));
             }
         }
     }

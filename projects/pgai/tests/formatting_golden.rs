@@ -48,11 +48,9 @@ fn formatting_matches_python() {
         let rendered = template.render(&case.chunk, |k| case.row.get(k));
         match (&case.result, &case.error) {
             (Some(want), None) => assert_eq!(rendered.as_ref(), Ok(want), "{name}"),
-            (None, Some(PyError { kind, key, .. })) if kind == "KeyError" => assert_eq!(
-                rendered,
-                Err(TemplateError::MissingKey(key.clone().unwrap())),
-                "{name}"
-            ),
+            (None, Some(PyError { kind, key, .. })) if kind == "KeyError" => {
+                assert_eq!(rendered, Err(TemplateError::MissingKey(key.clone().unwrap())), "{name}")
+            }
             (None, Some(PyError { kind, .. })) if kind == "TypeError" => {
                 assert_eq!(rendered, Err(TemplateError::ChunkColumn), "{name}")
             }

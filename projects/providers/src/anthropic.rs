@@ -62,12 +62,7 @@ pub struct MessagesRequest {
 
 impl MessagesRequest {
     pub fn new(model: impl Into<String>, messages: Value, max_tokens: u32) -> Self {
-        MessagesRequest {
-            model: model.into(),
-            messages,
-            max_tokens,
-            ..Default::default()
-        }
+        MessagesRequest { model: model.into(), messages, max_tokens, ..Default::default() }
     }
 
     /// Sets `metadata.user_id` (or clears `metadata` for `None`).
@@ -93,10 +88,7 @@ impl Anthropic {
 
     /// POST /v1/messages with `body` (a [`MessagesRequest`] or any JSON); the raw answer.
     pub async fn messages(&self, body: impl Serialize) -> Result<Value> {
-        let key = self
-            .api_key
-            .as_deref()
-            .ok_or_else(|| Error::config(PROVIDER, "no API key given for Anthropic"))?;
+        let key = self.api_key.as_deref().ok_or_else(|| Error::config(PROVIDER, "no API key given for Anthropic"))?;
         let req = ApiRequest::post(PROVIDER, join_url(&self.base_url, "v1/messages"), &body)
             .secret_header("x-api-key", Some(key))
             .header("anthropic-version", API_VERSION);

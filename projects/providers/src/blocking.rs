@@ -53,10 +53,7 @@ pub fn client() -> HttpClient {
 /// called before starting and then every [`POLL_INTERVAL`].
 ///
 /// Must not be called from inside a tokio runtime (tokio forbids nested `block_on`).
-pub fn run<T>(
-    fut: impl Future<Output = Result<T>>,
-    mut interrupted: impl FnMut() -> bool,
-) -> Result<T> {
+pub fn run<T>(fut: impl Future<Output = Result<T>>, mut interrupted: impl FnMut() -> bool) -> Result<T> {
     if interrupted() {
         return Err(Error::cancelled(""));
     }

@@ -72,12 +72,7 @@ pub struct RerankRequest {
 
 impl RerankRequest {
     pub fn new(model: impl Into<String>, query: impl Into<String>, documents: Value) -> Self {
-        RerankRequest {
-            model: model.into(),
-            query: query.into(),
-            documents,
-            ..Default::default()
-        }
+        RerankRequest { model: model.into(), query: query.into(), documents, ..Default::default() }
     }
 }
 
@@ -131,11 +126,7 @@ pub struct ChatRequest {
 
 impl ChatRequest {
     pub fn new(model: impl Into<String>, message: impl Into<String>) -> Self {
-        ChatRequest {
-            model: model.into(),
-            message: message.into(),
-            ..Default::default()
-        }
+        ChatRequest { model: model.into(), message: message.into(), ..Default::default() }
     }
 }
 
@@ -174,34 +165,22 @@ impl Cohere {
     }
 
     fn key(&self) -> Result<&str> {
-        self.api_key
-            .as_deref()
-            .ok_or_else(|| Error::config(PROVIDER, "no API key given for Cohere"))
+        self.api_key.as_deref().ok_or_else(|| Error::config(PROVIDER, "no API key given for Cohere"))
     }
 
-    async fn post<T: serde::de::DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &impl Serialize,
-    ) -> Result<T> {
-        let req = ApiRequest::post(PROVIDER, join_url(&self.base_url, path), body)
-            .bearer(Some(self.key()?));
+    async fn post<T: serde::de::DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        let req = ApiRequest::post(PROVIDER, join_url(&self.base_url, path), body).bearer(Some(self.key()?));
         self.http.json(&req).await
     }
 
     /// GET /v1/models (every page), optionally only those of one `endpoint` and/or only the
     /// endpoints' default models.
-    pub async fn list_models(
-        &self,
-        endpoint: Option<String>,
-        default_only: Option<bool>,
-    ) -> Result<Vec<CohereModel>> {
+    pub async fn list_models(&self, endpoint: Option<String>, default_only: Option<bool>) -> Result<Vec<CohereModel>> {
         let key = self.key()?;
         let mut models = Vec::new();
         let mut page_token: Option<String> = None;
         loop {
-            let mut req =
-                ApiRequest::get(PROVIDER, join_url(&self.base_url, "v1/models")).bearer(Some(key));
+            let mut req = ApiRequest::get(PROVIDER, join_url(&self.base_url, "v1/models")).bearer(Some(key));
             req = req.query("page_size", 1000);
             if let Some(e) = &endpoint {
                 req = req.query("endpoint", e);
@@ -227,12 +206,7 @@ impl Cohere {
         struct Resp {
             tokens: Vec<i32>,
         }
-        let resp: Resp = self
-            .post(
-                "v1/tokenize",
-                &serde_json::json!({ "text": text, "model": model }),
-            )
-            .await?;
+        let resp: Resp = self.post("v1/tokenize", &serde_json::json!({ "text": text, "model": model })).await?;
         Ok(resp.tokens)
     }
 
@@ -242,12 +216,7 @@ impl Cohere {
         struct Resp {
             text: String,
         }
-        let resp: Resp = self
-            .post(
-                "v1/detokenize",
-                &serde_json::json!({ "tokens": tokens, "model": model }),
-            )
-            .await?;
+        let resp: Resp = self.post("v1/detokenize", &serde_json::json!({ "tokens": tokens, "model": model })).await?;
         Ok(resp.text)
     }
 
@@ -263,17 +232,9 @@ impl Cohere {
         struct Resp {
             embeddings: Vec<Vec<f32>>,
         }
-        let body = EmbedBody {
-            texts: [input_text],
-            model,
-            input_type,
-            truncate,
-        };
+        let body = EmbedBody { texts: [input_text], model, input_type, truncate };
         let resp: Resp = self.post("v1/embed", &body).await?;
-        resp.embeddings
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::decode(PROVIDER, "the answer has no embeddings"))
+        resp.embeddings.into_iter().next().ok_or_else(|| Error::decode(PROVIDER, "the answer has no embeddings"))
     }
 
     /// POST /v1/classify; the raw answer.
@@ -284,16 +245,7 @@ impl Cohere {
         examples: Option<Value>,
         truncate: Option<String>,
     ) -> Result<Value> {
-        self.post(
-            "v1/classify",
-            &ClassifyBody {
-                inputs,
-                model,
-                examples,
-                truncate,
-            },
-        )
-        .await
+        self.post("v1/classify", &ClassifyBody { inputs, model, examples, truncate }).await
     }
 
     /// POST /v1/rerank; the raw answer.

@@ -42,12 +42,7 @@ const MAX_MESSAGE: usize = 1000;
 
 impl Error {
     pub fn new(provider: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
-            provider,
-            kind,
-            message: truncate(message.into(), MAX_MESSAGE),
-            retry_after: None,
-        }
+        Error { provider, kind, message: truncate(message.into(), MAX_MESSAGE), retry_after: None }
     }
 
     /// An HTTP error whose message is taken from the provider's error body.
@@ -57,12 +52,7 @@ impl Error {
 
     /// [`Error::http`] for a request that carried `secret`: the body is scrubbed before the
     /// message is cut to length, so not even part of the key can remain.
-    pub fn http_redacted(
-        provider: &'static str,
-        status: u16,
-        body: &[u8],
-        secret: Option<&str>,
-    ) -> Self {
+    pub fn http_redacted(provider: &'static str, status: u16, body: &[u8], secret: Option<&str>) -> Self {
         let body = redact_str(&String::from_utf8_lossy(body), secret);
         Error::http(provider, status, body.as_bytes())
     }
@@ -223,30 +213,17 @@ mod tests {
 
     #[test]
     fn message_shapes() {
+        assert_eq!(provider_message(br#"{"error":{"message":"bad key","type":"x"}}"#), "bad key");
         assert_eq!(
-            provider_message(br#"{"error":{"message":"bad key","type":"x"}}"#),
-            "bad key"
-        );
-        assert_eq!(
-            provider_message(br#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#),
+            provider_message(
+                br#"{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"#
+            ),
             "invalid x-api-key"
         );
-        assert_eq!(
-            provider_message(br#"{"message":"invalid api token"}"#),
-            "invalid api token"
-        );
-        assert_eq!(
-            provider_message(br#"{"error":"model not found"}"#),
-            "model not found"
-        );
-        assert_eq!(
-            provider_message(br#"{"detail":"Provided API key is invalid."}"#),
-            "Provided API key is invalid."
-        );
-        assert_eq!(
-            provider_message(b"<html>Bad Gateway</html>"),
-            "<html>Bad Gateway</html>"
-        );
+        assert_eq!(provider_message(br#"{"message":"invalid api token"}"#), "invalid api token");
+        assert_eq!(provider_message(br#"{"error":"model not found"}"#), "model not found");
+        assert_eq!(provider_message(br#"{"detail":"Provided API key is invalid."}"#), "Provided API key is invalid.");
+        assert_eq!(provider_message(b"<html>Bad Gateway</html>"), "<html>Bad Gateway</html>");
         assert_eq!(provider_message(b""), "(empty response body)");
         let long = "é".repeat(1000);
         let m = provider_message(long.as_bytes());
@@ -255,16 +232,9 @@ mod tests {
 
     #[test]
     fn display_and_redaction() {
-        let e = Error::http(
-            "openai",
-            401,
-            br#"{"error":{"message":"Incorrect API key provided: sk-secret-1"}}"#,
-        )
-        .redact(Some("sk-secret-1"));
-        assert_eq!(
-            e.to_string(),
-            "openai: HTTP 401: Incorrect API key provided: [REDACTED]"
-        );
+        let e = Error::http("openai", 401, br#"{"error":{"message":"Incorrect API key provided: sk-secret-1"}}"#)
+            .redact(Some("sk-secret-1"));
+        assert_eq!(e.to_string(), "openai: HTTP 401: Incorrect API key provided: [REDACTED]");
         assert_eq!(e.status(), Some(401));
         assert!(!format!("{e:?}").contains("sk-secret-1"));
         assert!(!e.is_retryable());

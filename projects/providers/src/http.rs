@@ -42,20 +42,14 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// One attempt, no retry.
     pub fn none() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            ..Default::default()
-        }
+        RetryPolicy { max_retries: 0, ..Default::default() }
     }
 
     /// The backoff before retry number `retry` (0-based), with jitter: between 75% and 100% of
     /// `min(max_delay, base_delay * 2^retry)`.
     pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(2u32.saturating_pow(retry.min(30)));
-        exp.min(self.max_delay)
-            .mul_f64(1.0 - 0.25 * fastrand::f64())
+        let exp = self.base_delay.saturating_mul(2u32.saturating_pow(retry.min(30)));
+        exp.min(self.max_delay).mul_f64(1.0 - 0.25 * fastrand::f64())
     }
 }
 
@@ -70,10 +64,7 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts {
-            connect: Duration::from_secs(10),
-            request: Duration::from_secs(60),
-        }
+        Timeouts { connect: Duration::from_secs(10), request: Duration::from_secs(60) }
     }
 }
 
@@ -100,23 +91,13 @@ fn build_client(connect: Duration) -> reqwest::Client {
 impl HttpClient {
     /// The process-wide client (one connection pool), with the default policy and timeouts.
     pub fn shared() -> HttpClient {
-        let client = SHARED
-            .get_or_init(|| build_client(Timeouts::default().connect))
-            .clone();
-        HttpClient {
-            client,
-            retry: RetryPolicy::default(),
-            timeouts: Timeouts::default(),
-        }
+        let client = SHARED.get_or_init(|| build_client(Timeouts::default().connect)).clone();
+        HttpClient { client, retry: RetryPolicy::default(), timeouts: Timeouts::default() }
     }
 
     /// A client with a connection pool of its own.
     pub fn new(timeouts: Timeouts, retry: RetryPolicy) -> HttpClient {
-        HttpClient {
-            client: build_client(timeouts.connect),
-            retry,
-            timeouts,
-        }
+        HttpClient { client: build_client(timeouts.connect), retry, timeouts }
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
@@ -168,15 +149,9 @@ impl HttpClient {
             if !err.is_retryable() || retries >= self.retry.max_retries {
                 return Err(err);
             }
-            let wait = err
-                .retry_after()
-                .unwrap_or_else(|| self.retry.backoff(retries));
+            let wait = err.retry_after().unwrap_or_else(|| self.retry.backoff(retries));
             if start.elapsed() + wait > self.retry.max_elapsed {
-                tracing::debug!(
-                    provider = req.provider,
-                    ?wait,
-                    "not retrying: the wait would pass max_elapsed"
-                );
+                tracing::debug!(provider = req.provider, ?wait, "not retrying: the wait would pass max_elapsed");
                 return Err(err);
             }
             tracing::debug!(provider = req.provider, error = %err, ?wait, retry = retries + 1, "retrying");
@@ -196,28 +171,16 @@ impl HttpClient {
             builder = builder.query(&req.query);
         }
         if let Some(body) = &req.body {
-            builder = builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
+            builder = builder.header(CONTENT_TYPE, "application/json").body(body.clone());
         }
-        let resp = builder
-            .send()
-            .await
-            .map_err(|e| transport_error(provider, e, req.secret))?;
+        let resp = builder.send().await.map_err(|e| transport_error(provider, e, req.secret))?;
         let status = resp.status();
         let retry_after = parse_retry_after(resp.headers(), SystemTime::now());
-        let body: Vec<u8> = resp
-            .bytes()
-            .await
-            .map_err(|e| transport_error(provider, e, req.secret))?
-            .into();
+        let body: Vec<u8> = resp.bytes().await.map_err(|e| transport_error(provider, e, req.secret))?.into();
         if status.is_success() {
             Ok(body)
         } else {
-            Err(
-                Error::http_redacted(provider, status.as_u16(), &body, req.secret)
-                    .with_retry_after(retry_after),
-            )
+            Err(Error::http_redacted(provider, status.as_u16(), &body, req.secret).with_retry_after(retry_after))
         }
     }
 }
@@ -255,12 +218,7 @@ impl<'a> ApiRequest<'a> {
         req.method = Method::POST;
         match serde_json::to_vec(body) {
             Ok(bytes) => req.body = Some(bytes),
-            Err(e) => {
-                req.error = Some(Error::config(
-                    provider,
-                    format!("cannot serialize the request body: {e}"),
-                ))
-            }
+            Err(e) => req.error = Some(Error::config(provider, format!("cannot serialize the request body: {e}"))),
         }
         req
     }
@@ -274,11 +232,7 @@ impl<'a> ApiRequest<'a> {
     pub(crate) fn secret_header(mut self, name: &'static str, value: Option<&'a str>) -> Self {
         if let Some(value) = value {
             self.secret = Some(value);
-            let full = if name == "authorization" {
-                format!("Bearer {value}")
-            } else {
-                value.to_string()
-            };
+            let full = if name == "authorization" { format!("Bearer {value}") } else { value.to_string() };
             match HeaderValue::from_str(&full) {
                 Ok(mut v) => {
                     v.set_sensitive(true);
@@ -299,30 +253,17 @@ impl<'a> ApiRequest<'a> {
     }
 
     pub(crate) fn header(mut self, name: &'static str, value: &'static str) -> Self {
-        self.headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+        self.headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
         self
     }
 }
 
 /// Parses a JSON answer; a Decode error says what was wrong and how the body began.
-pub(crate) fn decode_json<T: DeserializeOwned>(
-    provider: &'static str,
-    body: &[u8],
-    secret: Option<&str>,
-) -> Result<T> {
+pub(crate) fn decode_json<T: DeserializeOwned>(provider: &'static str, body: &[u8], secret: Option<&str>) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| {
-        let start = redact_str(
-            &String::from_utf8_lossy(&body[..body.len().min(4096)]),
-            secret,
-        );
+        let start = redact_str(&String::from_utf8_lossy(&body[..body.len().min(4096)]), secret);
         let start = crate::error::truncate(start, 200);
-        Error::decode(
-            provider,
-            redact_str(&format!("{e} (response began: {start:?})"), secret),
-        )
+        Error::decode(provider, redact_str(&format!("{e} (response began: {start:?})"), secret))
     })
 }
 
@@ -351,12 +292,7 @@ fn transport_error(provider: &'static str, e: reqwest::Error, secret: Option<&st
 /// The wait a provider asks for: `retry-after-ms` (milliseconds), else `Retry-After` in seconds
 /// or as an HTTP date (relative to `now`).
 pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let get = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     let number = |s: &str| s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
     if let Some(ms) = get("retry-after-ms").and_then(number) {
         return Some(Duration::from_secs_f64(ms / 1000.0));
@@ -371,11 +307,7 @@ pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duratio
 
 /// `base` and `path` joined with exactly one slash.
 pub(crate) fn join_url(base: &str, path: &str) -> String {
-    format!(
-        "{}/{}",
-        base.trim_end_matches('/'),
-        path.trim_start_matches('/')
-    )
+    format!("{}/{}", base.trim_end_matches('/'), path.trim_start_matches('/'))
 }
 
 /// Implements the HTTP settings (`with_http`, `with_retry`, `with_timeouts`, `http`) on a
@@ -414,10 +346,7 @@ mod tests {
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(
-                HeaderName::from_static(k),
-                HeaderValue::from_str(v).unwrap(),
-            );
+            h.insert(HeaderName::from_static(k), HeaderValue::from_str(v).unwrap());
         }
         h
     }
@@ -425,39 +354,18 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after(&headers(&[("retry-after", "3")]), now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(&headers(&[("retry-after", "1.5")]), now), Some(Duration::from_millis(1500)));
         assert_eq!(
-            parse_retry_after(&headers(&[("retry-after", "3")]), now),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(
-            parse_retry_after(&headers(&[("retry-after", "1.5")]), now),
-            Some(Duration::from_millis(1500))
-        );
-        assert_eq!(
-            parse_retry_after(
-                &headers(&[("retry-after", "2"), ("retry-after-ms", "250")]),
-                now
-            ),
+            parse_retry_after(&headers(&[("retry-after", "2"), ("retry-after-ms", "250")]), now),
             Some(Duration::from_millis(250))
         );
         let date = httpdate::fmt_http_date(now + Duration::from_secs(7));
-        assert_eq!(
-            parse_retry_after(&headers(&[("retry-after", &date)]), now),
-            Some(Duration::from_secs(7))
-        );
+        assert_eq!(parse_retry_after(&headers(&[("retry-after", &date)]), now), Some(Duration::from_secs(7)));
         let past = httpdate::fmt_http_date(now - Duration::from_secs(7));
-        assert_eq!(
-            parse_retry_after(&headers(&[("retry-after", &past)]), now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(
-            parse_retry_after(&headers(&[("retry-after", "soon")]), now),
-            None
-        );
-        assert_eq!(
-            parse_retry_after(&headers(&[("retry-after", "-1")]), now),
-            None
-        );
+        assert_eq!(parse_retry_after(&headers(&[("retry-after", &past)]), now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after(&headers(&[("retry-after", "soon")]), now), None);
+        assert_eq!(parse_retry_after(&headers(&[("retry-after", "-1")]), now), None);
         assert_eq!(parse_retry_after(&headers(&[]), now), None);
     }
 
@@ -467,20 +375,14 @@ mod tests {
         for retry in 0..10 {
             let d = p.backoff(retry);
             let full = (p.base_delay * 2u32.pow(retry)).min(p.max_delay);
-            assert!(
-                d <= full && d >= full.mul_f64(0.75),
-                "retry {retry}: {d:?} vs {full:?}"
-            );
+            assert!(d <= full && d >= full.mul_f64(0.75), "retry {retry}: {d:?} vs {full:?}");
         }
         assert!(p.backoff(100) <= p.max_delay);
     }
 
     #[test]
     fn urls_join() {
-        assert_eq!(
-            join_url("http://h:1/v1/", "/embeddings"),
-            "http://h:1/v1/embeddings"
-        );
+        assert_eq!(join_url("http://h:1/v1/", "/embeddings"), "http://h:1/v1/embeddings");
         assert_eq!(join_url("http://h:1", "api/tags"), "http://h:1/api/tags");
     }
 }

@@ -93,11 +93,7 @@ pub struct GenerateRequest {
 
 impl GenerateRequest {
     pub fn new(model: impl Into<String>, prompt: impl Into<String>) -> Self {
-        GenerateRequest {
-            model: model.into(),
-            prompt: prompt.into(),
-            ..Default::default()
-        }
+        GenerateRequest { model: model.into(), prompt: prompt.into(), ..Default::default() }
     }
 }
 
@@ -134,10 +130,7 @@ struct ChatBody<'a> {
 impl Ollama {
     /// `host` defaults to [`DEFAULT_HOST`].
     pub fn new(host: Option<String>) -> Self {
-        Ollama {
-            http: HttpClient::shared(),
-            host: host.unwrap_or_else(|| DEFAULT_HOST.to_string()),
-        }
+        Ollama { http: HttpClient::shared(), host: host.unwrap_or_else(|| DEFAULT_HOST.to_string()) }
     }
 
     pub fn host(&self) -> &str {
@@ -150,19 +143,13 @@ impl Ollama {
 
     /// GET /api/tags: the models available locally.
     pub async fn list_models(&self) -> Result<Vec<LocalModel>> {
-        let list: ModelList<LocalModel> = self
-            .http
-            .json(&ApiRequest::get(PROVIDER, self.url("api/tags")))
-            .await?;
+        let list: ModelList<LocalModel> = self.http.json(&ApiRequest::get(PROVIDER, self.url("api/tags"))).await?;
         Ok(list.models)
     }
 
     /// GET /api/ps: the models loaded in memory.
     pub async fn ps(&self) -> Result<Vec<RunningModel>> {
-        let list: ModelList<RunningModel> = self
-            .http
-            .json(&ApiRequest::get(PROVIDER, self.url("api/ps")))
-            .await?;
+        let list: ModelList<RunningModel> = self.http.json(&ApiRequest::get(PROVIDER, self.url("api/ps"))).await?;
         Ok(list.models)
     }
 
@@ -174,20 +161,9 @@ impl Ollama {
         keep_alive: Option<String>,
         options: Option<Value>,
     ) -> Result<Vec<f32>> {
-        let body = EmbedRequest {
-            model,
-            input: input_text,
-            keep_alive,
-            options,
-        };
-        let resp: EmbedResponse = self
-            .http
-            .json(&ApiRequest::post(PROVIDER, self.url("api/embed"), &body))
-            .await?;
-        resp.embeddings
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::decode(PROVIDER, "the answer has no embeddings"))
+        let body = EmbedRequest { model, input: input_text, keep_alive, options };
+        let resp: EmbedResponse = self.http.json(&ApiRequest::post(PROVIDER, self.url("api/embed"), &body)).await?;
+        resp.embeddings.into_iter().next().ok_or_else(|| Error::decode(PROVIDER, "the answer has no embeddings"))
     }
 
     /// POST /api/generate (`stream: false`); the raw answer.
@@ -204,9 +180,7 @@ impl Ollama {
             template: req.template.as_deref(),
             context: req.context.as_deref(),
         };
-        self.http
-            .json(&ApiRequest::post(PROVIDER, self.url("api/generate"), &body))
-            .await
+        self.http.json(&ApiRequest::post(PROVIDER, self.url("api/generate"), &body)).await
     }
 
     /// POST /api/chat (`stream: false`); the raw answer.
@@ -217,15 +191,7 @@ impl Ollama {
         keep_alive: Option<String>,
         options: Option<Value>,
     ) -> Result<Value> {
-        let body = ChatBody {
-            model,
-            messages: &messages,
-            stream: false,
-            keep_alive,
-            options,
-        };
-        self.http
-            .json(&ApiRequest::post(PROVIDER, self.url("api/chat"), &body))
-            .await
+        let body = ChatBody { model, messages: &messages, stream: false, keep_alive, options };
+        self.http.json(&ApiRequest::post(PROVIDER, self.url("api/chat"), &body)).await
     }
 }

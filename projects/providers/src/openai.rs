@@ -121,11 +121,7 @@ pub struct ChatRequest {
 impl ChatRequest {
     /// A request with only the required fields; set the others directly.
     pub fn new(model: impl Into<String>, messages: Value) -> Self {
-        ChatRequest {
-            model: model.into(),
-            messages,
-            ..Default::default()
-        }
+        ChatRequest { model: model.into(), messages, ..Default::default() }
     }
 
     pub fn to_value(&self) -> Value {
@@ -166,10 +162,9 @@ impl OpenAi {
 
     fn key(&self) -> Result<Option<&str>> {
         match self.api_key.as_deref() {
-            None if self.base_url.trim_end_matches('/') == DEFAULT_BASE_URL => Err(Error::config(
-                PROVIDER,
-                "no API key given for the OpenAI API",
-            )),
+            None if self.base_url.trim_end_matches('/') == DEFAULT_BASE_URL => {
+                Err(Error::config(PROVIDER, "no API key given for the OpenAI API"))
+            }
             key => Ok(key),
         }
     }
@@ -190,8 +185,7 @@ impl OpenAi {
         dimensions: Option<u32>,
         user: Option<String>,
     ) -> Result<Vec<(usize, Vec<f32>)>> {
-        self.embed_with_format(model, input, dimensions, user, EncodingFormat::Float)
-            .await
+        self.embed_with_format(model, input, dimensions, user, EncodingFormat::Float).await
     }
 
     /// [`embed`](Self::embed), choosing the wire format (`Base64` is decoded here).
@@ -203,31 +197,17 @@ impl OpenAi {
         user: Option<String>,
         format: EncodingFormat,
     ) -> Result<Vec<(usize, Vec<f32>)>> {
-        let body = EmbedRequest {
-            model,
-            input: &input,
-            dimensions,
-            user,
-            encoding_format: format,
-        };
+        let body = EmbedRequest { model, input: &input, dimensions, user, encoding_format: format };
         let req = self.post("embeddings", &body)?;
         let mut out = match format {
             EncodingFormat::Float => {
                 let resp: EmbedResponse<Vec<f32>> = self.http.json(&req).await?;
-                resp.data
-                    .into_iter()
-                    .map(|item| (item.index, item.embedding))
-                    .collect::<Vec<_>>()
+                resp.data.into_iter().map(|item| (item.index, item.embedding)).collect::<Vec<_>>()
             }
             EncodingFormat::Base64 => {
                 let resp: EmbedResponse<String> = self.http.json(&req).await?;
-                let decode = |item: EmbeddingItem<String>| {
-                    Ok((item.index, decode_base64_f32(&item.embedding)?))
-                };
-                resp.data
-                    .into_iter()
-                    .map(decode)
-                    .collect::<Result<Vec<_>>>()?
+                let decode = |item: EmbeddingItem<String>| Ok((item.index, decode_base64_f32(&item.embedding)?));
+                resp.data.into_iter().map(decode).collect::<Result<Vec<_>>>()?
             }
         };
         out.sort_by_key(|(i, _)| *i);
@@ -260,16 +240,10 @@ pub fn decode_base64_f32(s: &str) -> Result<Vec<f32>> {
     if bytes.len() % 4 != 0 {
         return Err(Error::decode(
             PROVIDER,
-            format!(
-                "base64 embedding has {} bytes, not a multiple of 4",
-                bytes.len()
-            ),
+            format!("base64 embedding has {} bytes, not a multiple of 4", bytes.len()),
         ));
     }
-    Ok(bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect())
+    Ok(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
 
 #[cfg(test)]
@@ -290,10 +264,7 @@ mod tests {
     #[test]
     fn chat_request_skips_none() {
         let mut r = ChatRequest::new("gpt-4o", json!([{"role": "user", "content": "hi"}]));
-        assert_eq!(
-            r.to_value(),
-            json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
-        );
+        assert_eq!(r.to_value(), json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}));
         r.seed = Some(7);
         r.stop = Some("\n".into());
         assert_eq!(r.to_value()["seed"], 7);
@@ -302,18 +273,9 @@ mod tests {
 
     #[test]
     fn embed_input_shapes() {
-        assert_eq!(
-            serde_json::to_value(EmbedInput::Text("a".into())).unwrap(),
-            json!("a")
-        );
-        assert_eq!(
-            serde_json::to_value(EmbedInput::Texts(vec!["a".into()])).unwrap(),
-            json!(["a"])
-        );
-        assert_eq!(
-            serde_json::to_value(EmbedInput::Tokens(vec![vec![1, 2]])).unwrap(),
-            json!([[1, 2]])
-        );
+        assert_eq!(serde_json::to_value(EmbedInput::Text("a".into())).unwrap(), json!("a"));
+        assert_eq!(serde_json::to_value(EmbedInput::Texts(vec!["a".into()])).unwrap(), json!(["a"]));
+        assert_eq!(serde_json::to_value(EmbedInput::Tokens(vec![vec![1, 2]])).unwrap(), json!([[1, 2]]));
     }
 
     #[test]

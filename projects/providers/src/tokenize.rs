@@ -26,24 +26,9 @@ impl Encoding {
     pub fn for_model(model: &str) -> Result<Encoding> {
         let by_family = || {
             let starts = |p: &str| model.starts_with(p);
-            if [
-                "o1",
-                "o3",
-                "o4",
-                "gpt-4o",
-                "gpt-4.1",
-                "gpt-4.5",
-                "gpt-5",
-                "chatgpt-4o",
-            ]
-            .iter()
-            .any(|p| starts(p))
-            {
+            if ["o1", "o3", "o4", "gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "chatgpt-4o"].iter().any(|p| starts(p)) {
                 Some(Encoding::O200kBase)
-            } else if ["gpt-4", "gpt-3.5", "gpt-35", "text-embedding-"]
-                .iter()
-                .any(|p| starts(p))
-            {
+            } else if ["gpt-4", "gpt-3.5", "gpt-35", "text-embedding-"].iter().any(|p| starts(p)) {
                 Some(Encoding::Cl100kBase)
             } else {
                 None
@@ -58,12 +43,7 @@ impl Encoding {
             Some(Tokenizer::R50kBase | Tokenizer::Gpt2) => Some(Encoding::R50kBase),
             None => by_family(),
         };
-        found.ok_or_else(|| {
-            Error::config(
-                PROVIDER,
-                format!("no tokenizer known for model \"{model}\""),
-            )
-        })
+        found.ok_or_else(|| Error::config(PROVIDER, format!("no tokenizer known for model \"{model}\"")))
     }
 
     /// The encoding's name as tiktoken spells it.
@@ -97,12 +77,10 @@ impl Encoding {
     /// Invalid UTF-8 from partial tokens is replaced by U+FFFD (as tiktoken's Python does);
     /// an id the encoding does not have is a Config error.
     pub fn decode(self, tokens: &[u32]) -> Result<String> {
-        let bytes = self.bpe().decode_bytes(tokens).map_err(|e| {
-            Error::config(
-                PROVIDER,
-                format!("token {} is not in {}", e.token, self.name()),
-            )
-        })?;
+        let bytes = self
+            .bpe()
+            .decode_bytes(tokens)
+            .map_err(|e| Error::config(PROVIDER, format!("token {} is not in {}", e.token, self.name())))?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }

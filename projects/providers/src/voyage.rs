@@ -67,23 +67,11 @@ impl Voyage {
         inputs: Vec<String>,
         input_type: Option<String>,
     ) -> Result<Vec<(usize, Vec<f32>)>> {
-        let key = self
-            .api_key
-            .as_deref()
-            .ok_or_else(|| Error::config(PROVIDER, "no API key given for Voyage AI"))?;
-        let body = EmbedBody {
-            input: &inputs,
-            model,
-            input_type,
-        };
-        let req = ApiRequest::post(PROVIDER, join_url(&self.base_url, "embeddings"), &body)
-            .bearer(Some(key));
+        let key = self.api_key.as_deref().ok_or_else(|| Error::config(PROVIDER, "no API key given for Voyage AI"))?;
+        let body = EmbedBody { input: &inputs, model, input_type };
+        let req = ApiRequest::post(PROVIDER, join_url(&self.base_url, "embeddings"), &body).bearer(Some(key));
         let resp: EmbedResponse = self.http.json(&req).await?;
-        let mut out: Vec<_> = resp
-            .data
-            .into_iter()
-            .map(|i| (i.index, i.embedding))
-            .collect();
+        let mut out: Vec<_> = resp.data.into_iter().map(|i| (i.index, i.embedding)).collect();
         out.sort_by_key(|(i, _)| *i);
         Ok(out)
     }

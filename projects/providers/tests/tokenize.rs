@@ -5,46 +5,24 @@ use providers::ErrorKind;
 
 #[test]
 fn known_ids() {
-    assert_eq!(
-        tokenize::encode("text-embedding-3-small", "hello world").unwrap(),
-        [15339, 1917]
-    );
-    assert_eq!(
-        tokenize::encode("gpt-4", "hello world").unwrap(),
-        [15339, 1917]
-    );
-    assert_eq!(
-        tokenize::encode("gpt-4o", "hello world").unwrap(),
-        [24912, 2375]
-    );
-    assert_eq!(
-        tokenize::decode("gpt-3.5-turbo", &[15339, 1917]).unwrap(),
-        "hello world"
-    );
+    assert_eq!(tokenize::encode("text-embedding-3-small", "hello world").unwrap(), [15339, 1917]);
+    assert_eq!(tokenize::encode("gpt-4", "hello world").unwrap(), [15339, 1917]);
+    assert_eq!(tokenize::encode("gpt-4o", "hello world").unwrap(), [24912, 2375]);
+    assert_eq!(tokenize::decode("gpt-3.5-turbo", &[15339, 1917]).unwrap(), "hello world");
     assert_eq!(tokenize::count("gpt-4o-mini", "hello world").unwrap(), 2);
 }
 
 #[test]
 fn round_trip() {
     let text = "Les élèves ont mangé 12 crêpes 🥞 — naïve café\n\tend <|endoftext|>";
-    for model in [
-        "gpt-4o",
-        "gpt-4",
-        "text-embedding-ada-002",
-        "o1-mini",
-        "gpt-5",
-        "davinci-002",
-    ] {
+    for model in ["gpt-4o", "gpt-4", "text-embedding-ada-002", "o1-mini", "gpt-5", "davinci-002"] {
         let tokens = tokenize::encode(model, text).unwrap();
         assert!(!tokens.is_empty());
         assert_eq!(tokenize::decode(model, &tokens).unwrap(), text, "{model}");
         assert_eq!(tokenize::count(model, text).unwrap(), tokens.len());
     }
     // Special-token text is encoded as plain text, never as the special token.
-    assert_ne!(
-        tokenize::encode("gpt-4", "<|endoftext|>").unwrap(),
-        [100257]
-    );
+    assert_ne!(tokenize::encode("gpt-4", "<|endoftext|>").unwrap(), [100257]);
 }
 
 #[test]
@@ -76,10 +54,7 @@ fn encoding_by_model() {
     ] {
         assert_eq!(Encoding::for_model(m).unwrap(), Encoding::Cl100kBase, "{m}");
     }
-    assert_eq!(
-        Encoding::for_model("ft:gpt-4o-mini:org::abc").unwrap(),
-        Encoding::O200kBase
-    );
+    assert_eq!(Encoding::for_model("ft:gpt-4o-mini:org::abc").unwrap(), Encoding::O200kBase);
     assert_eq!(Encoding::O200kBase.name(), "o200k_base");
 }
 
@@ -93,7 +68,5 @@ fn errors() {
     // A partial multi-byte character decodes with a replacement character.
     let tokens = tokenize::encode("gpt-4", "🥞").unwrap();
     assert!(tokens.len() > 1);
-    assert!(tokenize::decode("gpt-4", &tokens[..1])
-        .unwrap()
-        .contains('\u{fffd}'));
+    assert!(tokenize::decode("gpt-4", &tokens[..1]).unwrap().contains('\u{fffd}'));
 }

@@ -29,25 +29,17 @@ pub fn start(conf: &[String], env: &[(String, String)]) -> Result<DockerPg> {
         let mut image = GenericImage::new(IMAGE, "latest")
             .with_exposed_port(5432.tcp())
             // the image's init server logs "ready" once on stderr, the real server once more on stdout
-            .with_wait_for(WaitFor::message_on_stderr(
-                "database system is ready to accept connections",
-            ))
-            .with_wait_for(WaitFor::message_on_stdout(
-                "database system is ready to accept connections",
-            ))
+            .with_wait_for(WaitFor::message_on_stderr("database system is ready to accept connections"))
+            .with_wait_for(WaitFor::message_on_stdout("database system is ready to accept connections"))
             .with_env_var("POSTGRES_HOST_AUTH_METHOD", "trust")
             .with_cmd(cmd);
         for (k, v) in env {
             image = image.with_env_var(k, v);
         }
-        let container = image
-            .start()
-            .context("starting the pgai-rs-ext container (did `just ext docker-build` run?)")?;
+        let container =
+            image.start().context("starting the pgai-rs-ext container (did `just ext docker-build` run?)")?;
         let port = container.get_host_port_ipv4(5432.tcp())?;
-        Ok(DockerPg {
-            port,
-            _container: container,
-        })
+        Ok(DockerPg { port, _container: container })
     })
     .join()
     .map_err(|_| anyhow::anyhow!("the container start thread panicked"))?

@@ -42,10 +42,7 @@ impl Request {
     /// The first header of that (case-insensitive) name.
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
     }
 
     /// The path without the query string.
@@ -69,10 +66,7 @@ impl Request {
 
     /// The first query parameter of that name, decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query()
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+        self.query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 }
 
@@ -128,11 +122,7 @@ impl Reply {
 
     /// A plain-text answer (also handy for malformed JSON).
     pub fn text(status: u16, body: impl Into<String>) -> Reply {
-        Reply::bytes(
-            status,
-            "text/plain; charset=utf-8",
-            body.into().into_bytes(),
-        )
+        Reply::bytes(status, "text/plain; charset=utf-8", body.into().into_bytes())
     }
 
     /// Any body with its content type.
@@ -148,18 +138,12 @@ impl Reply {
 
     /// Closes the connection (with a TCP reset) without answering.
     pub fn reset() -> Reply {
-        Reply {
-            action: Action::Reset,
-            ..Reply::text(0, "")
-        }
+        Reply { action: Action::Reset, ..Reply::text(0, "") }
     }
 
     /// Sends the status line, headers announcing the whole body, half of the body, then closes.
     pub fn truncated(status: u16, body: Value) -> Reply {
-        Reply {
-            action: Action::Truncate,
-            ..Reply::json(status, body)
-        }
+        Reply { action: Action::Truncate, ..Reply::json(status, body) }
     }
 
     /// Adds a response header.
@@ -205,16 +189,14 @@ impl FakeServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding the fake server");
         listener.set_nonblocking(true).expect("set_nonblocking");
         let addr = listener.local_addr().expect("local_addr");
-        let state = Arc::new(State {
-            handler: Box::new(handler),
-            requests: Mutex::new(Vec::new()),
-        });
+        let state = Arc::new(State { handler: Box::new(handler), requests: Mutex::new(Vec::new()) });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
         let thread = std::thread::Builder::new()
             .name(format!("fake-http-{}", addr.port()))
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("fake server runtime");
+                let rt =
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("fake server runtime");
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                     tokio::pin!(rx);
@@ -235,12 +217,7 @@ impl FakeServer {
                 // Dropping the runtime cancels every connection task: open connections close.
             })
             .expect("spawning the fake server thread");
-        FakeServer {
-            addr,
-            state,
-            shutdown: Some(tx),
-            thread: Some(thread),
-        }
+        FakeServer { addr, state, shutdown: Some(tx), thread: Some(thread) }
     }
 
     /// `http://127.0.0.1:<port>` (no trailing slash).
@@ -298,21 +275,18 @@ async fn serve_connection(mut stream: TcpStream, connection: u64, state: Arc<Sta
             }
         };
         state.requests.lock().unwrap().push(req.clone());
-        let reply =
-            catch_unwind(AssertUnwindSafe(|| (state.handler)(&req))).unwrap_or_else(|panic| {
-                let msg = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                Reply::text(500, format!("fake server handler panicked: {msg}"))
-            });
+        let reply = catch_unwind(AssertUnwindSafe(|| (state.handler)(&req))).unwrap_or_else(|panic| {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Reply::text(500, format!("fake server handler panicked: {msg}"))
+        });
         if !reply.delay.is_zero() {
             tokio::time::sleep(reply.delay).await;
         }
-        let close = req
-            .header("connection")
-            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let close = req.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         match reply.action {
             Action::Reset => {
                 let _ = stream.set_zero_linger();
@@ -334,11 +308,7 @@ async fn serve_connection(mut stream: TcpStream, connection: u64, state: Arc<Sta
 
 /// Reads one request; `Ok(None)` on a clean end of the connection; `Err(reply)` for a request
 /// the server cannot take (the reply says why).
-async fn read_request(
-    stream: &mut TcpStream,
-    buf: &mut Vec<u8>,
-    connection: u64,
-) -> Result<Option<Request>, Reply> {
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>, connection: u64) -> Result<Option<Request>, Reply> {
     let head_end = loop {
         if let Some(pos) = find(buf, b"\r\n\r\n") {
             break pos;
@@ -361,17 +331,9 @@ async fn read_request(
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let get = |n: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v.as_str())
-    };
+    let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     if get("transfer-encoding").is_some() {
-        return Err(Reply::text(
-            411,
-            "the fake server needs Content-Length bodies",
-        ));
+        return Err(Reply::text(411, "the fake server needs Content-Length bodies"));
     }
     let len: usize = match get("content-length").map(str::parse) {
         None => 0,
@@ -386,13 +348,7 @@ async fn read_request(
     }
     let body = buf[body_start..body_start + len].to_vec();
     buf.drain(..body_start + len);
-    Ok(Some(Request {
-        method,
-        path,
-        headers,
-        body,
-        connection,
-    }))
+    Ok(Some(Request { method, path, headers, body, connection }))
 }
 
 async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> usize {
@@ -416,11 +372,7 @@ async fn write_reply(stream: &mut TcpStream, reply: &Reply, close: bool) -> std:
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str(&format!("content-length: {}\r\n", reply.body.len()));
-    head.push_str(if close {
-        "connection: close\r\n\r\n"
-    } else {
-        "connection: keep-alive\r\n\r\n"
-    });
+    head.push_str(if close { "connection: close\r\n\r\n" } else { "connection: keep-alive\r\n\r\n" });
     let body = match reply.action {
         Action::Truncate => &reply.body[..reply.body.len() / 2],
         _ => &reply.body[..],

@@ -6,11 +6,7 @@ use std::process::Command;
 
 pub fn workspace_root() -> PathBuf {
     // testkit lives at <root>/projects/testkit
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("workspace root").to_path_buf()
 }
 
 /// `PG_CONFIG` from the environment, else the project-local install of `just ext setup`.
@@ -28,16 +24,10 @@ pub fn pg_config() -> Result<PathBuf> {
 /// Asks pg_config for one setting (`--bindir`, `--sharedir`, `--pkglibdir`, ...).
 pub fn pg_config_value(flag: &str) -> Result<PathBuf> {
     let pg_config = pg_config()?;
-    let out = Command::new(&pg_config)
-        .arg(flag)
-        .output()
-        .with_context(|| format!("running {}", pg_config.display()))?;
+    let out =
+        Command::new(&pg_config).arg(flag).output().with_context(|| format!("running {}", pg_config.display()))?;
     if !out.status.success() {
-        bail!(
-            "{} {flag} failed: {}",
-            pg_config.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        bail!("{} {flag} failed: {}", pg_config.display(), String::from_utf8_lossy(&out.stderr));
     }
     Ok(PathBuf::from(String::from_utf8(out.stdout)?.trim()))
 }

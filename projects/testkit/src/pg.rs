@@ -51,22 +51,15 @@ static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 impl PgCluster {
     pub fn builder() -> PgClusterBuilder {
-        PgClusterBuilder {
-            conf: Vec::new(),
-            env: Vec::new(),
-        }
+        PgClusterBuilder { conf: Vec::new(), env: Vec::new() }
     }
 
     /// One cluster for the whole test binary, started on first use. A watchdog process stops
     /// it and removes its directory when the test process exits, however it exits.
     pub fn shared() -> &'static PgCluster {
         SHARED.get_or_init(|| {
-            let cluster = PgCluster::builder()
-                .start()
-                .expect("starting the test PostgreSQL cluster");
-            cluster
-                .spawn_watchdog()
-                .expect("starting the cluster watchdog");
+            let cluster = PgCluster::builder().start().expect("starting the test PostgreSQL cluster");
+            cluster.spawn_watchdog().expect("starting the cluster watchdog");
             cluster
         })
     }
@@ -89,9 +82,7 @@ impl PgCluster {
                 });
             }
             #[cfg(not(feature = "docker"))]
-            bail!(
-                "PGAI_TEST_DOCKER=1 needs the test harness built with `--features testkit/docker`"
-            );
+            bail!("PGAI_TEST_DOCKER=1 needs the test harness built with `--features testkit/docker`");
         }
         let data = dir.path().join("data");
         std::fs::create_dir(&data)?;
@@ -124,10 +115,7 @@ impl PgCluster {
         )?;
         let mut lines = vec![
             "listen_addresses = '127.0.0.1'".to_string(),
-            format!(
-                "unix_socket_directories = '{}'",
-                path_str(cluster.dir.path())?
-            ),
+            format!("unix_socket_directories = '{}'", path_str(cluster.dir.path())?),
             "fsync = off".into(),
             "synchronous_commit = off".into(),
             "full_page_writes = off".into(),
@@ -149,18 +137,7 @@ impl PgCluster {
             cluster.port = free_port()?;
             let log = cluster.log_path();
             let opts = format!("-p {}", cluster.port);
-            let args = [
-                "-D",
-                path_str(&data)?,
-                "-l",
-                path_str(&log)?,
-                "-o",
-                &opts,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ];
+            let args = ["-D", path_str(&data)?, "-l", path_str(&log)?, "-o", &opts, "-w", "-t", "60", "start"];
             match cluster.run_with_env("pg_ctl", &args, env) {
                 Ok(()) => {
                     cluster.stopped = false;
@@ -170,10 +147,7 @@ impl PgCluster {
             }
         }
         let log = std::fs::read_to_string(cluster.log_path()).unwrap_or_default();
-        bail!(
-            "PostgreSQL did not start: {:?}\nserver log:\n{log}",
-            last_err
-        )
+        bail!("PostgreSQL did not start: {:?}\nserver log:\n{log}", last_err)
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -199,23 +173,14 @@ impl PgCluster {
     }
 
     pub async fn pool(&self, db: &str) -> Result<PgPool> {
-        Ok(PgPoolOptions::new()
-            .max_connections(8)
-            .connect_with(self.connect_options(db))
-            .await?)
+        Ok(PgPoolOptions::new().max_connections(8).connect_with(self.connect_options(db)).await?)
     }
 
     /// Creates a new, empty database with a unique name and returns that name.
     pub async fn create_db(&self, prefix: &str) -> Result<String> {
-        let name = format!(
-            "{prefix}_{}_{}",
-            std::process::id(),
-            DB_COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
+        let name = format!("{prefix}_{}_{}", std::process::id(), DB_COUNTER.fetch_add(1, Ordering::SeqCst));
         let admin = self.pool("postgres").await?;
-        sqlx::query(&format!("create database \"{name}\""))
-            .execute(&admin)
-            .await?;
+        sqlx::query(&format!("create database \"{name}\"")).execute(&admin).await?;
         admin.close().await;
         Ok(name)
     }
@@ -258,10 +223,7 @@ impl PgCluster {
     pub fn stop(&mut self) -> Result<()> {
         if !self.stopped {
             let data = self.data_dir();
-            self.run(
-                "pg_ctl",
-                &["-D", path_str(&data)?, "-m", "immediate", "-w", "stop"],
-            )?;
+            self.run("pg_ctl", &["-D", path_str(&data)?, "-m", "immediate", "-w", "stop"])?;
             self.stopped = true;
         }
         Ok(())
@@ -269,11 +231,7 @@ impl PgCluster {
 
     fn spawn_watchdog(&self) -> Result<()> {
         let pg_ctl = self.bindir.join("pg_ctl");
-        let runas = if self.as_root {
-            format!("runuser -u {SERVER_OS_USER} -- ")
-        } else {
-            String::new()
-        };
+        let runas = if self.as_root { format!("runuser -u {SERVER_OS_USER} -- ") } else { String::new() };
         let script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {runas}'{pg_ctl}' -D '{data}' -m immediate -w stop >/dev/null 2>&1; rm -rf '{dir}'",
             pid = std::process::id(),
@@ -299,20 +257,16 @@ impl Drop for PgCluster {
 }
 
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
 fn chown_to_server_user(path: &Path) -> Result<()> {
-    let status = Command::new("chown")
-        .arg(format!("{SERVER_OS_USER}:"))
-        .arg(path)
-        .status()?;
+    let status = Command::new("chown").arg(format!("{SERVER_OS_USER}:")).arg(path).status()?;
     if !status.success() {
-        bail!("chown {SERVER_OS_USER} {} failed: does the OS user {SERVER_OS_USER} exist? (`just ext setup` creates it)", path.display());
+        bail!(
+            "chown {SERVER_OS_USER} {} failed: does the OS user {SERVER_OS_USER} exist? (`just ext setup` creates it)",
+            path.display()
+        );
     }
     Ok(())
 }
@@ -322,6 +276,5 @@ fn free_port() -> Result<u16> {
 }
 
 fn path_str(p: &Path) -> Result<&str> {
-    p.to_str()
-        .with_context(|| format!("path {} is not UTF-8", p.display()))
+    p.to_str().with_context(|| format!("path {} is not UTF-8", p.display()))
 }

@@ -26,13 +26,7 @@ fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
         let (k, v) = h.split_once(':').unwrap();
         headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
     }
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .unwrap()
-        .1
-        .parse()
-        .unwrap();
+    let len: usize = headers.iter().find(|(k, _)| k == "content-length").unwrap().1.parse().unwrap();
     let mut body = vec![0; len];
     r.read_exact(&mut body)?;
     Ok((status, headers, body))
@@ -48,15 +42,12 @@ fn connect(server: &FakeServer) -> (TcpStream, BufReader<TcpStream>) {
 #[test]
 fn answers_records_and_keeps_alive() {
     let server = FakeServer::start(|req| {
-        Reply::ok(
-            json!({"path": req.path_only(), "q": req.query_param("a b"), "n": req.json()["n"]}),
-        )
-        .header("X-Extra", "yes")
+        Reply::ok(json!({"path": req.path_only(), "q": req.query_param("a b"), "n": req.json()["n"]}))
+            .header("X-Extra", "yes")
     });
     assert!(server.url().starts_with("http://127.0.0.1:"));
     let (mut s, mut r) = connect(&server);
-    s.write_all(b"GET /x/y?a+b=c%2Fd&z HTTP/1.1\r\nHost: h\r\nX-Mixed-Case: V\r\n\r\n")
-        .unwrap();
+    s.write_all(b"GET /x/y?a+b=c%2Fd&z HTTP/1.1\r\nHost: h\r\nX-Mixed-Case: V\r\n\r\n").unwrap();
     let (status, headers, body) = read_response(&mut r).unwrap();
     assert_eq!(status, 200);
     assert!(headers.contains(&("x-extra".into(), "yes".into())));
@@ -66,38 +57,21 @@ fn answers_records_and_keeps_alive() {
 
     // The same connection serves a second request, with a body.
     let body = br#"{"n": 5}"#;
-    write!(
-        s,
-        "POST /p HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
+    write!(s, "POST /p HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len()).unwrap();
     s.write_all(body).unwrap();
     let (status, _, body) = read_response(&mut r).unwrap();
     assert_eq!(status, 200);
-    assert_eq!(
-        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["n"],
-        5
-    );
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["n"], 5);
 
     let reqs = server.requests();
     assert_eq!(reqs[0].method, "GET");
     assert_eq!(reqs[0].path, "/x/y?a+b=c%2Fd&z");
     assert_eq!(reqs[0].header("x-mixed-case"), Some("V"));
-    assert_eq!(
-        reqs[0]
-            .headers
-            .iter()
-            .find(|(k, _)| k == "x-mixed-case")
-            .unwrap()
-            .0,
-        "x-mixed-case"
-    );
+    assert_eq!(reqs[0].headers.iter().find(|(k, _)| k == "x-mixed-case").unwrap().0, "x-mixed-case");
     assert_eq!(reqs[1].json(), json!({"n": 5}));
     assert_eq!((reqs[0].connection, reqs[1].connection), (0, 0));
     let (mut s2, mut r2) = connect(&server);
-    s2.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    s2.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
     let (_, headers, _) = read_response(&mut r2).unwrap();
     assert!(headers.contains(&("connection".into(), "close".into())));
     assert_eq!(server.last_request().unwrap().connection, 1);
@@ -140,11 +114,7 @@ fn delay_and_concurrency() {
     let (mut fast, mut fast_r) = connect(&server);
     fast.write_all(b"GET /fast HTTP/1.1\r\n\r\n").unwrap();
     read_response(&mut fast_r).unwrap();
-    assert!(
-        start.elapsed() < Duration::from_millis(300),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_millis(300), "{:?}", start.elapsed());
     read_response(&mut slow_r).unwrap();
     assert!(start.elapsed() >= Duration::from_millis(400));
 }

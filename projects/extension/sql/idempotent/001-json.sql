@@ -9,3 +9,16 @@ as $func$
     where pg_catalog.jsonb_typeof(e.value) operator(pg_catalog.<>) 'null'
 $func$ language sql immutable parallel safe security invoker
 set search_path to pg_catalog, pg_temp;
+
+-- Every config object says what it configures; a validator first checks that it got the right kind.
+create or replace function ai._check_config(config pg_catalog.jsonb, config_type pg_catalog.text, made_by pg_catalog.text)
+returns void
+as $func$
+begin
+    if config is null or pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object'
+       or config operator(pg_catalog.->>) 'config_type' is distinct from config_type then
+        raise exception '% must be a config made by %', config_type, made_by;
+    end if;
+end;
+$func$ language plpgsql immutable security invoker
+set search_path to pg_catalog, pg_temp;

@@ -103,10 +103,7 @@ begin
     if config is null then
         raise exception 'chunking is required: pass chunking => ai.chunking_recursive_character_text_splitter(''<column>'')';
     end if;
-    if pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object'
-       or config operator(pg_catalog.->>) 'config_type' is distinct from 'chunking' then
-        raise exception 'chunking must be a config made by an ai.chunking_* function';
-    end if;
+    perform ai._check_config(config, 'chunking', 'an ai.chunking_* function');
     _impl = config operator(pg_catalog.->>) 'implementation';
     if _impl is null or _impl not in ('character_text_splitter', 'recursive_character_text_splitter') then
         raise exception 'unrecognized chunking implementation %; expected character_text_splitter or recursive_character_text_splitter',

@@ -74,10 +74,7 @@ create or replace function ai._validate_formatting
 ) returns void
 as $func$
 begin
-    if config is null or pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object'
-       or config operator(pg_catalog.->>) 'config_type' is distinct from 'formatting' then
-        raise exception 'formatting must be a config made by ai.formatting_python_template()';
-    end if;
+    perform ai._check_config(config, 'formatting', 'ai.formatting_python_template()');
     case config operator(pg_catalog.->>) 'implementation'
         when 'python_template' then
             perform ai._validate_formatting_python_template(config, source_schema, source_table);

@@ -106,10 +106,7 @@ begin
     if config is null then
         raise exception 'embedding is required: pass embedding => ai.embedding_openai(''text-embedding-3-small'', 1536) or another ai.embedding_* config';
     end if;
-    if pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object'
-       or config operator(pg_catalog.->>) 'config_type' is distinct from 'embedding' then
-        raise exception 'embedding must be a config made by an ai.embedding_* function';
-    end if;
+    perform ai._check_config(config, 'embedding', 'an ai.embedding_* function');
     if config operator(pg_catalog.->>) 'implementation' is null
        or config operator(pg_catalog.->>) 'implementation' not in ('openai', 'ollama', 'voyageai') then
         raise exception 'unrecognized embedding implementation %; expected openai, ollama or voyageai',

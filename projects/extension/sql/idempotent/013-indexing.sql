@@ -127,10 +127,7 @@ $func$ language plpgsql immutable security invoker set search_path to pg_catalog
 create or replace function ai._validate_indexing(config pg_catalog.jsonb) returns void
 as $func$
 begin
-    if config is null or pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object'
-       or config operator(pg_catalog.->>) 'config_type' is distinct from 'indexing' then
-        raise exception 'indexing must be a config made by an ai.indexing_* function';
-    end if;
+    perform ai._check_config(config, 'indexing', 'an ai.indexing_* function');
     case config operator(pg_catalog.->>) 'implementation'
         when 'none' then null;
         when 'default' then null;

@@ -46,10 +46,7 @@ $func$ language sql volatile security invoker set search_path to pg_catalog, pg_
 create or replace function ai._validate_scheduling(config pg_catalog.jsonb) returns void
 as $func$
 begin
-    if config is null or pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object'
-       or config operator(pg_catalog.->>) 'config_type' is distinct from 'scheduling' then
-        raise exception 'scheduling must be a config made by an ai.scheduling_* function';
-    end if;
+    perform ai._check_config(config, 'scheduling', 'an ai.scheduling_* function');
     case config operator(pg_catalog.->>) 'implementation'
         when 'none' then null;
         when 'default' then null;

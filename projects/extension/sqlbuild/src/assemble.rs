@@ -41,9 +41,7 @@ pub fn assemble(sources: &Sources, pgrx_sql: &str, version: &Version) -> Result<
 /// Gated files exist only in prerelease builds.
 fn included<'a>(files: &'a [SqlFile], version: &Version) -> impl Iterator<Item = &'a SqlFile> {
     let pre = version.is_prerelease();
-    files
-        .iter()
-        .filter(move |f| f.feature_flag.is_none() || pre)
+    files.iter().filter(move |f| f.feature_flag.is_none() || pre)
 }
 
 fn section(title: &str) -> String {
@@ -120,11 +118,7 @@ fn gate(file: &SqlFile, sql: &str, version: &str) -> String {
 fn pgrx_functions(pgrx_sql: &str) -> Result<String> {
     let mut out = String::new();
     for line in pgrx_sql.lines() {
-        let normalized = line
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_ascii_uppercase();
+        let normalized = line.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase();
         if normalized.starts_with("CREATE FUNCTION") || normalized.starts_with("CREATE TYPE") {
             bail!("pgrx-generated SQL has a non-replaceable statement (add `create_or_replace` to its #[pg_extern]): {line}");
         }
@@ -140,19 +134,18 @@ mod tests {
     use crate::source::parse_file;
 
     fn sources(incremental: Vec<SqlFile>, idempotent: Vec<SqlFile>) -> Sources {
-        Sources {
-            dir: ".".into(),
-            head: "-- head @AI_VERSION@".into(),
-            incremental,
-            idempotent,
-        }
+        Sources { dir: ".".into(), head: "-- head @AI_VERSION@".into(), incremental, idempotent }
     }
 
     #[test]
     fn gated_code_only_in_prereleases() {
         let s = sources(
             vec![parse_file("001-a.sql", "create table ai.a();".into()).unwrap()],
-            vec![parse_file("900-exp.sql", "--FEATURE-FLAG: exp\ncreate function ai.exp_fn() returns int language sql as 'select 1';".into()).unwrap()],
+            vec![parse_file(
+                "900-exp.sql",
+                "--FEATURE-FLAG: exp\ncreate function ai.exp_fn() returns int language sql as 'select 1';".into(),
+            )
+            .unwrap()],
         );
         let dev = assemble(&s, "", &Version::parse("1.0.0-dev").unwrap()).unwrap();
         assert!(dev.contains("ai.exp_fn") && dev.contains("ai.enable_feature_flag_exp"));
@@ -173,11 +166,7 @@ mod tests {
     #[test]
     fn refuses_reserved_tags() {
         let s = sources(
-            vec![parse_file(
-                "001-a.sql",
-                "select $ai_migration_body$x$ai_migration_body$;".into(),
-            )
-            .unwrap()],
+            vec![parse_file("001-a.sql", "select $ai_migration_body$x$ai_migration_body$;".into()).unwrap()],
             vec![],
         );
         assert!(assemble(&s, "", &Version::parse("1.0.0").unwrap()).is_err());

@@ -9,10 +9,7 @@ use std::path::Path;
 pub const FROZEN_FILE: &str = "frozen.txt";
 
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `(hash, name)` pairs in `sha256sum` format; a missing list means nothing is frozen yet.
@@ -21,8 +18,7 @@ pub fn read_list(sql_dir: &Path) -> Result<Vec<(String, String)>> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -30,16 +26,9 @@ pub fn read_list(sql_dir: &Path) -> Result<Vec<(String, String)>> {
             continue;
         }
         let Some((hash, name)) = line.split_once(char::is_whitespace) else {
-            bail!(
-                "{}:{}: expected `<sha256>  incremental/<file>.sql`",
-                path.display(),
-                i + 1
-            );
+            bail!("{}:{}: expected `<sha256>  incremental/<file>.sql`", path.display(), i + 1);
         };
-        out.push((
-            hash.to_string(),
-            name.trim().trim_start_matches("incremental/").to_string(),
-        ));
+        out.push((hash.to_string(), name.trim().trim_start_matches("incremental/").to_string()));
     }
     Ok(out)
 }
@@ -65,17 +54,15 @@ pub fn check(sources: &Sources) -> Result<()> {
 pub fn freeze_all(sources: &Sources) -> Result<usize> {
     let mut list = read_list(&sources.dir)?;
     let mut added = 0;
-    for f in sources
-        .incremental
-        .iter()
-        .filter(|f| f.feature_flag.is_none())
-    {
+    for f in sources.incremental.iter().filter(|f| f.feature_flag.is_none()) {
         if !list.iter().any(|(_, n)| n == &f.name) {
             list.push((sha256_hex(&f.body), f.name.clone()));
             added += 1;
         }
     }
-    let mut text = String::from("# Released incremental scripts: never edit, rename or remove them. Maintained by `just ext freeze`.\n");
+    let mut text = String::from(
+        "# Released incremental scripts: never edit, rename or remove them. Maintained by `just ext freeze`.\n",
+    );
     for (hash, name) in &list {
         text.push_str(&format!("{hash}  incremental/{name}\n"));
     }

@@ -30,10 +30,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let sources = source::Sources::load(&opts.sql_dir)?;
     frozen::check(&sources)?;
     let pgrx_sql = std::fs::read_to_string(&opts.pgrx_sql).with_context(|| {
-        format!(
-            "reading pgrx-generated SQL {} (run `cargo pgrx schema` first)",
-            opts.pgrx_sql.display()
-        )
+        format!("reading pgrx-generated SQL {} (run `cargo pgrx schema` first)", opts.pgrx_sql.display())
     })?;
     let script = assemble::assemble(&sources, &pgrx_sql, &opts.version)?;
 
@@ -42,7 +39,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let v = opts.version.to_string();
     let main = opts.out_dir.join(format!("ai--{v}.sql"));
     if !opts.version.is_prerelease() && main.exists() && std::fs::read_to_string(&main)? != script {
-        bail!("{} is a released version's script and may not change: bump the version in projects/extension/Cargo.toml", main.display());
+        bail!(
+            "{} is a released version's script and may not change: bump the version in projects/extension/Cargo.toml",
+            main.display()
+        );
     }
     // Scripts of other prerelease versions are build leftovers; upgrades into this version are rewritten below.
     for (path, from, to) in &existing {
@@ -66,10 +66,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     if let Some(control) = &opts.control {
         std::fs::write(control, control_file(&opts.version))?;
     }
-    Ok(BuildReport {
-        script: main,
-        upgrades,
-    })
+    Ok(BuildReport { script: main, upgrades })
 }
 
 /// `(path, from, to)` for every `ai--[from--]to.sql` in a directory.
@@ -80,10 +77,7 @@ fn scripts_in(dir: &Path) -> Result<Vec<(PathBuf, Option<Version>, Version)>> {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        let Some(stem) = name
-            .strip_prefix("ai--")
-            .and_then(|n| n.strip_suffix(".sql"))
-        else {
+        let Some(stem) = name.strip_prefix("ai--").and_then(|n| n.strip_suffix(".sql")) else {
             continue;
         };
         let parsed = match stem.split_once("--") {

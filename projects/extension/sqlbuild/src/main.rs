@@ -46,13 +46,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let sql_dir = cli.ext_dir.join("sql");
     match cli.cmd {
-        Cmd::Build {
-            pgrx_sql,
-            version,
-            sql_dir: dir,
-            out_dir,
-            no_control,
-        } => {
+        Cmd::Build { pgrx_sql, version, sql_dir: dir, out_dir, no_control } => {
             let version = match version {
                 Some(v) => Version::parse(&v)?,
                 None => Version::from_cargo_toml(&cli.ext_dir.join("Cargo.toml"))?,
@@ -73,21 +67,14 @@ fn main() -> Result<()> {
         Cmd::Check => {
             let sources = Sources::load(&sql_dir)?;
             frozen::check(&sources)?;
-            println!(
-                "ok: {} incremental, {} idempotent scripts",
-                sources.incremental.len(),
-                sources.idempotent.len()
-            );
+            println!("ok: {} incremental, {} idempotent scripts", sources.incremental.len(), sources.idempotent.len());
         }
         Cmd::Freeze => {
             let sources = Sources::load(&sql_dir)?;
             frozen::check(&sources)?;
             println!("froze {} new scripts", frozen::freeze_all(&sources)?);
         }
-        Cmd::Version => println!(
-            "{}",
-            Version::from_cargo_toml(&cli.ext_dir.join("Cargo.toml"))?
-        ),
+        Cmd::Version => println!("{}", Version::from_cargo_toml(&cli.ext_dir.join("Cargo.toml"))?),
     }
     Ok(())
 }

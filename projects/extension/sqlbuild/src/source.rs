@@ -27,8 +27,7 @@ pub struct Sources {
 impl Sources {
     pub fn load(dir: &Path) -> Result<Sources> {
         let head_path = dir.join("head.sql");
-        let head = std::fs::read_to_string(&head_path)
-            .with_context(|| format!("reading {}", head_path.display()))?;
+        let head = std::fs::read_to_string(&head_path).with_context(|| format!("reading {}", head_path.display()))?;
         Ok(Sources {
             dir: dir.to_path_buf(),
             head,
@@ -40,34 +39,22 @@ impl Sources {
 
 fn load_numbered(dir: &Path) -> Result<Vec<SqlFile>> {
     let mut files = Vec::new();
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("reading directory {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading directory {}", dir.display()))?;
     for entry in entries {
         let path = entry?.path();
-        let Some(name) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_string)
-        else {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
             continue;
         };
         if !name.ends_with(".sql") {
             continue;
         }
-        let body = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let body = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         files.push(parse_file(&name, body).with_context(|| format!("in {}", path.display()))?);
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     for pair in files.windows(2) {
         if pair[0].number == pair[1].number {
-            bail!(
-                "{} and {} in {} share the number {:03}",
-                pair[0].name,
-                pair[1].name,
-                dir.display(),
-                pair[0].number
-            );
+            bail!("{} and {} in {} share the number {:03}", pair[0].name, pair[1].name, dir.display(), pair[0].number);
         }
     }
     Ok(files)
@@ -77,34 +64,29 @@ fn load_numbered(dir: &Path) -> Result<Vec<SqlFile>> {
 pub fn parse_file(name: &str, body: String) -> Result<SqlFile> {
     let stem = name.strip_suffix(".sql").unwrap_or(name);
     let (num, rest) = stem.split_once('-').unwrap_or((stem, ""));
-    let valid_rest = !rest.is_empty()
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    let valid_rest =
+        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if num.len() != 3 || !num.chars().all(|c| c.is_ascii_digit()) || !valid_rest {
-        bail!(
-            "file name {name:?} must look like NNN-some-name.sql (three digits, lower-case words)"
-        );
+        bail!("file name {name:?} must look like NNN-some-name.sql (three digits, lower-case words)");
     }
     let number: u32 = num.parse()?;
     let first_line = body.lines().next().unwrap_or("").trim();
-    let flag = first_line
-        .strip_prefix(FLAG_PREFIX)
-        .map(|f| f.trim().to_string());
+    let flag = first_line.strip_prefix(FLAG_PREFIX).map(|f| f.trim().to_string());
     match (&flag, GATED.contains(&number)) {
-        (None, true) => bail!("{name} is numbered {number} (900-998: feature-flagged) and must start with `{FLAG_PREFIX} <name>`"),
-        (Some(_), false) => bail!("{name} has a feature-flag header but is numbered {number}; gated files are numbered 900-998"),
-        (Some(f), true) if f.is_empty() || !f.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') => {
+        (None, true) => {
+            bail!("{name} is numbered {number} (900-998: feature-flagged) and must start with `{FLAG_PREFIX} <name>`")
+        }
+        (Some(_), false) => {
+            bail!("{name} has a feature-flag header but is numbered {number}; gated files are numbered 900-998")
+        }
+        (Some(f), true)
+            if f.is_empty() || !f.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+        {
             bail!("{name}: feature flag name {f:?} must be lower-case letters, digits and underscores")
         }
         _ => {}
     }
-    Ok(SqlFile {
-        name: name.to_string(),
-        number,
-        body,
-        feature_flag: flag,
-    })
+    Ok(SqlFile { name: name.to_string(), number, body, feature_flag: flag })
 }
 
 #[cfg(test)]
@@ -117,21 +99,11 @@ mod tests {
         assert!(parse_file("1-catalog.sql", String::new()).is_err());
         assert!(parse_file("001-Catalog.sql", String::new()).is_err());
         assert!(parse_file("001.sql", String::new()).is_err());
-        let gated =
-            parse_file("900-thing.sql", "--FEATURE-FLAG: my_flag\nselect 1;".into()).unwrap();
+        let gated = parse_file("900-thing.sql", "--FEATURE-FLAG: my_flag\nselect 1;".into()).unwrap();
         assert_eq!(gated.feature_flag.as_deref(), Some("my_flag"));
-        assert!(
-            parse_file("900-thing.sql", "select 1;".into()).is_err(),
-            "gated without header"
-        );
-        assert!(
-            parse_file("100-thing.sql", "--FEATURE-FLAG: x\n".into()).is_err(),
-            "header below 900"
-        );
-        assert!(parse_file("999-privileges.sql", "select 1;".into())
-            .unwrap()
-            .feature_flag
-            .is_none());
+        assert!(parse_file("900-thing.sql", "select 1;".into()).is_err(), "gated without header");
+        assert!(parse_file("100-thing.sql", "--FEATURE-FLAG: x\n".into()).is_err(), "header below 900");
+        assert!(parse_file("999-privileges.sql", "select 1;".into()).unwrap().feature_flag.is_none());
         assert!(parse_file("901-x.sql", "--FEATURE-FLAG: Bad-Name\n".into()).is_err());
     }
 }

@@ -21,21 +21,13 @@ impl Version {
         if parts.len() != 3 {
             bail!("version {s:?} is not MAJOR.MINOR.PATCH[-PRERELEASE]");
         }
-        let num = |p: &str| {
-            p.parse::<u64>()
-                .with_context(|| format!("version {s:?}: {p:?} is not a number"))
-        };
+        let num = |p: &str| p.parse::<u64>().with_context(|| format!("version {s:?}: {p:?} is not a number"));
         if let Some(p) = &pre {
             if p.is_empty() || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
                 bail!("version {s:?}: the prerelease tag may hold only letters, digits and dots");
             }
         }
-        Ok(Version {
-            major: num(parts[0])?,
-            minor: num(parts[1])?,
-            patch: num(parts[2])?,
-            pre,
-        })
+        Ok(Version { major: num(parts[0])?, minor: num(parts[1])?, patch: num(parts[2])?, pre })
     }
 
     /// Prerelease versions carry feature-flagged code and are never the start of an upgrade path.
@@ -45,8 +37,7 @@ impl Version {
 
     /// The version defined in the extension crate's Cargo.toml (`[package] version`): the one place it lives.
     pub fn from_cargo_toml(path: &Path) -> Result<Version> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let mut in_package = false;
         for line in text.lines() {
             let line = line.trim();
@@ -54,11 +45,7 @@ impl Version {
                 in_package = line == "[package]";
             } else if in_package {
                 if let Some(rest) = line.strip_prefix("version") {
-                    let value = rest
-                        .trim_start()
-                        .strip_prefix('=')
-                        .map(str::trim)
-                        .unwrap_or("");
+                    let value = rest.trim_start().strip_prefix('=').map(str::trim).unwrap_or("");
                     return Version::parse(value.trim_matches('"'));
                 }
             }

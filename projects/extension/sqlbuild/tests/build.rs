@@ -8,11 +8,7 @@ fn sql_tree(dir: &Path) {
     fs::create_dir_all(dir.join("incremental")).unwrap();
     fs::create_dir_all(dir.join("idempotent")).unwrap();
     fs::write(dir.join("head.sql"), "-- head\n").unwrap();
-    fs::write(
-        dir.join("incremental/001-catalog.sql"),
-        "create table ai.t(id int);\n",
-    )
-    .unwrap();
+    fs::write(dir.join("incremental/001-catalog.sql"), "create table ai.t(id int);\n").unwrap();
     fs::write(
         dir.join("idempotent/001-fns.sql"),
         "create or replace function ai.f() returns int language sql as 'select 1';\n",
@@ -22,7 +18,8 @@ fn sql_tree(dir: &Path) {
 
 fn opts(root: &Path, version: &str) -> BuildOptions {
     let pgrx = root.join("pgrx.sql");
-    fs::write(&pgrx, "CREATE OR REPLACE FUNCTION \"g\"() RETURNS int LANGUAGE c AS 'MODULE_PATHNAME', 'g_wrapper';\n").unwrap();
+    fs::write(&pgrx, "CREATE OR REPLACE FUNCTION \"g\"() RETURNS int LANGUAGE c AS 'MODULE_PATHNAME', 'g_wrapper';\n")
+        .unwrap();
     BuildOptions {
         sql_dir: root.join("sql"),
         pgrx_sql: pgrx,
@@ -40,30 +37,19 @@ fn writes_script_control_and_upgrades_from_released_versions_only() {
     build(&opts(tmp.path(), "1.1.0-dev")).unwrap();
     let report = build(&opts(tmp.path(), "1.1.0")).unwrap();
     let out = tmp.path().join("out");
-    let mut names: Vec<String> = fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
+    let mut names: Vec<String> =
+        fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     // the 1.1.0-dev leftovers are gone; no upgrade path starts from a prerelease
-    assert_eq!(
-        names,
-        ["ai--1.0.0--1.1.0.sql", "ai--1.0.0.sql", "ai--1.1.0.sql"]
-    );
+    assert_eq!(names, ["ai--1.0.0--1.1.0.sql", "ai--1.0.0.sql", "ai--1.1.0.sql"]);
     assert_eq!(report.upgrades.len(), 1);
     let script = fs::read_to_string(out.join("ai--1.1.0.sql")).unwrap();
-    assert_eq!(
-        script,
-        fs::read_to_string(out.join("ai--1.0.0--1.1.0.sql")).unwrap()
-    );
+    assert_eq!(script, fs::read_to_string(out.join("ai--1.0.0--1.1.0.sql")).unwrap());
     let head = script.find("-- head").unwrap();
     let inc = script.find("create table ai.t").unwrap();
     let pgrx = script.find("g_wrapper").unwrap();
     let idem = script.find("ai.f()").unwrap();
-    assert!(
-        head < inc && inc < pgrx && pgrx < idem,
-        "order: head, incremental, pgrx, idempotent"
-    );
+    assert!(head < inc && inc < pgrx && pgrx < idem, "order: head, incremental, pgrx, idempotent");
     let control = fs::read_to_string(tmp.path().join("ai.control")).unwrap();
     assert!(control.contains("default_version = '1.1.0'"), "{control}");
 }
@@ -74,16 +60,9 @@ fn a_released_script_is_never_rewritten() {
     sql_tree(&tmp.path().join("sql"));
     build(&opts(tmp.path(), "1.0.0")).unwrap();
     build(&opts(tmp.path(), "1.0.0")).expect("an identical rebuild is fine");
-    fs::write(
-        tmp.path().join("sql/incremental/002-more.sql"),
-        "create table ai.u(id int);\n",
-    )
-    .unwrap();
+    fs::write(tmp.path().join("sql/incremental/002-more.sql"), "create table ai.u(id int);\n").unwrap();
     let err = build(&opts(tmp.path(), "1.0.0")).unwrap_err().to_string();
-    assert!(
-        err.contains("released version") && err.contains("bump the version"),
-        "{err}"
-    );
+    assert!(err.contains("released version") && err.contains("bump the version"), "{err}");
 }
 
 #[test]
@@ -91,29 +70,15 @@ fn a_modified_frozen_script_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let sql = tmp.path().join("sql");
     sql_tree(&sql);
-    assert_eq!(
-        frozen::freeze_all(&Sources::load(&sql).unwrap()).unwrap(),
-        1
-    );
+    assert_eq!(frozen::freeze_all(&Sources::load(&sql).unwrap()).unwrap(), 1);
     build(&opts(tmp.path(), "1.0.0-dev")).expect("unchanged frozen scripts build");
 
-    fs::write(
-        sql.join("incremental/001-catalog.sql"),
-        "create table ai.t(id bigint);\n",
-    )
-    .unwrap();
-    let err = build(&opts(tmp.path(), "1.0.0-dev"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.contains("001-catalog.sql") && err.contains("frozen"),
-        "{err}"
-    );
+    fs::write(sql.join("incremental/001-catalog.sql"), "create table ai.t(id bigint);\n").unwrap();
+    let err = build(&opts(tmp.path(), "1.0.0-dev")).unwrap_err().to_string();
+    assert!(err.contains("001-catalog.sql") && err.contains("frozen"), "{err}");
 
     fs::remove_file(sql.join("incremental/001-catalog.sql")).unwrap();
-    let err = build(&opts(tmp.path(), "1.0.0-dev"))
-        .unwrap_err()
-        .to_string();
+    let err = build(&opts(tmp.path(), "1.0.0-dev")).unwrap_err().to_string();
     assert!(err.contains("missing"), "{err}");
 }
 

@@ -44,11 +44,7 @@ async fn config_objects_match_their_golden_files() -> Result<()> {
     ];
     let mut golden = String::new();
     for call in calls {
-        let json = psql_ok(
-            pg,
-            &db,
-            &format!("set timezone = 'UTC'; select jsonb_pretty({call})"),
-        )?;
+        let json = psql_ok(pg, &db, &format!("set timezone = 'UTC'; select jsonb_pretty({call})"))?;
         golden.push_str(&format!("-- {call}\n{json}\n\n"));
     }
     insta::assert_snapshot!("config_objects", golden);
@@ -88,11 +84,7 @@ async fn bad_config_values_are_rejected_with_the_parameter_and_range() -> Result
     for (call, expected) in cases {
         let out = psql(pg, &db, "postgres", &format!("select {call}"))?;
         assert!(!out.ok, "{call} should fail");
-        assert!(
-            out.stderr.contains(expected),
-            "{call}: expected {expected:?} in {:?}",
-            out.stderr
-        );
+        assert!(out.stderr.contains(expected), "{call}: expected {expected:?} in {:?}", out.stderr);
     }
     Ok(())
 }
@@ -101,30 +93,14 @@ async fn bad_config_values_are_rejected_with_the_parameter_and_range() -> Result
 async fn template_placeholders_follow_python_string_template() -> Result<()> {
     let pg = PgCluster::shared();
     let db = db_with_ai("templates").await?;
-    let q = |t: &str| {
-        psql(
-            pg,
-            &db,
-            "postgres",
-            &format!(
-                "select ai._python_template_placeholders({})",
-                sql_literal(t)
-            ),
-        )
-    };
+    let q =
+        |t: &str| psql(pg, &db, "postgres", &format!("select ai._python_template_placeholders({})", sql_literal(t)));
     assert_eq!(q("$chunk")?.stdout.trim(), "{chunk}");
-    assert_eq!(
-        q("${title} - $chunk $$5 $$$body")?.stdout.trim(),
-        "{title,chunk,body}"
-    );
+    assert_eq!(q("${title} - $chunk $$5 $$$body")?.stdout.trim(), "{title,chunk,body}");
     assert_eq!(q("no placeholders")?.stdout.trim(), "{}");
     for bad in ["costs $5", "trailing $", "${unclosed", "${}", "$-x"] {
         let out = q(bad)?;
-        assert!(
-            !out.ok && out.stderr.contains("invalid placeholder"),
-            "{bad}: {}",
-            out.stderr
-        );
+        assert!(!out.ok && out.stderr.contains("invalid placeholder"), "{bad}: {}", out.stderr);
     }
     Ok(())
 }
@@ -134,16 +110,9 @@ async fn grant_to_merges_the_default_setting() -> Result<()> {
     let pg = PgCluster::shared();
     let db = db_with_ai("grantto").await?;
     assert_eq!(psql_ok(pg, &db, "select ai.grant_to()")?, "{}");
+    assert_eq!(psql_ok(pg, &db, "select ai.grant_to('bob', 'alice')")?, "{alice,bob}");
     assert_eq!(
-        psql_ok(pg, &db, "select ai.grant_to('bob', 'alice')")?,
-        "{alice,bob}"
-    );
-    assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            "set ai.grant_to_default = 'carol, bob'; select ai.grant_to('bob', 'alice')"
-        )?,
+        psql_ok(pg, &db, "set ai.grant_to_default = 'carol, bob'; select ai.grant_to('bob', 'alice')")?,
         "{alice,bob,carol}"
     );
     Ok(())

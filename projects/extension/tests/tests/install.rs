@@ -12,44 +12,28 @@ async fn fresh_install_creates_the_catalog_and_records_every_migration() -> Resu
     let pg = PgCluster::shared();
     let db = pg.create_db("fresh").await?;
     let pool = pg.pool(&db).await?;
-    sqlx::query("create extension ai cascade")
-        .execute(&pool)
-        .await?;
+    sqlx::query("create extension ai cascade").execute(&pool).await?;
 
-    let (version, lib): (String, String) = sqlx::query_as(
-        "select extversion, ai._library_version() from pg_extension where extname = 'ai'",
-    )
-    .fetch_one(&pool)
-    .await?;
-    let cargo = ai_sqlbuild::Version::from_cargo_toml(
-        &testkit::paths::workspace_root().join("projects/extension/Cargo.toml"),
-    )?;
-    assert_eq!(
-        version,
-        cargo.to_string(),
-        "installed the version Cargo.toml defines"
-    );
+    let (version, lib): (String, String) =
+        sqlx::query_as("select extversion, ai._library_version() from pg_extension where extname = 'ai'")
+            .fetch_one(&pool)
+            .await?;
+    let cargo =
+        ai_sqlbuild::Version::from_cargo_toml(&testkit::paths::workspace_root().join("projects/extension/Cargo.toml"))?;
+    assert_eq!(version, cargo.to_string(), "installed the version Cargo.toml defines");
     assert_eq!(version, lib, "SQL and library versions agree");
 
     let sources = Sources::load(&repo_sql_dir())?;
-    let expected: Vec<String> = sources
-        .incremental
-        .iter()
-        .filter(|f| f.feature_flag.is_none())
-        .map(|f| f.name.clone())
-        .collect();
-    let applied: Vec<String> = sqlx::query_scalar("select name from ai.migration order by name")
-        .fetch_all(&pool)
-        .await?;
+    let expected: Vec<String> =
+        sources.incremental.iter().filter(|f| f.feature_flag.is_none()).map(|f| f.name.clone()).collect();
+    let applied: Vec<String> =
+        sqlx::query_scalar("select name from ai.migration order by name").fetch_all(&pool).await?;
     assert_eq!(applied, expected);
-    let owner: String =
-        sqlx::query_scalar("select nspowner::regrole::text from pg_namespace where nspname = 'ai'")
-            .fetch_one(&pool)
-            .await?;
-    assert_eq!(owner, "postgres");
-    let flags: i64 = sqlx::query_scalar("select count(*) from ai.feature_flag")
+    let owner: String = sqlx::query_scalar("select nspowner::regrole::text from pg_namespace where nspname = 'ai'")
         .fetch_one(&pool)
         .await?;
+    assert_eq!(owner, "postgres");
+    let flags: i64 = sqlx::query_scalar("select count(*) from ai.feature_flag").fetch_one(&pool).await?;
     assert_eq!(flags, 0);
     Ok(())
 }
@@ -80,57 +64,35 @@ async fn feature_flagged_code_runs_only_when_its_flag_is_on() -> Result<()> {
 
     // flag off: the gated objects are absent and nothing is recorded
     let off = pg.create_db("ff_off").await?;
-    let out = psql(
-        pg,
-        &off,
-        "postgres",
-        &format!("create extension ai version '{version}' cascade"),
-    )?;
+    let out = psql(pg, &off, "postgres", &format!("create extension ai version '{version}' cascade"))?;
     assert!(out.ok, "{}", out.stderr);
-    assert!(
-        !out.stderr.contains("pre-release"),
-        "no warning without the flag: {}",
-        out.stderr
-    );
-    assert_eq!(psql_ok(pg, &off, "select to_regprocedure('ai.flagged_fn()') is null, to_regclass('ai.flagged_table') is null")?, "t|t");
+    assert!(!out.stderr.contains("pre-release"), "no warning without the flag: {}", out.stderr);
     assert_eq!(
-        psql_ok(pg, &off, "select count(*) from ai.feature_flag")?,
-        "0"
+        psql_ok(
+            pg,
+            &off,
+            "select to_regprocedure('ai.flagged_fn()') is null, to_regclass('ai.flagged_table') is null"
+        )?,
+        "t|t"
     );
+    assert_eq!(psql_ok(pg, &off, "select count(*) from ai.feature_flag")?, "0");
 
     // flag on: present, recorded, and a warning says pre-release software was installed
     let on = pg.create_db("ff_on").await?;
-    let out = psql(pg, &on, "postgres", &format!("set ai.enable_feature_flag_test_flag = 'true'; create extension ai version '{version}' cascade"))?;
+    let out = psql(
+        pg,
+        &on,
+        "postgres",
+        &format!("set ai.enable_feature_flag_test_flag = 'true'; create extension ai version '{version}' cascade"),
+    )?;
     assert!(out.ok, "{}", out.stderr);
-    assert!(
-        out.stderr.contains("WARNING") && out.stderr.contains("pre-release"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("WARNING") && out.stderr.contains("pre-release"), "{}", out.stderr);
+    assert_eq!(psql_ok(pg, &on, "select ai.flagged_fn(), to_regclass('ai.flagged_table') is not null")?, "42|t");
     assert_eq!(
-        psql_ok(
-            pg,
-            &on,
-            "select ai.flagged_fn(), to_regclass('ai.flagged_table') is not null"
-        )?,
-        "42|t"
-    );
-    assert_eq!(
-        psql_ok(
-            pg,
-            &on,
-            "select name, applied_at_version from ai.feature_flag"
-        )?,
+        psql_ok(pg, &on, "select name, applied_at_version from ai.feature_flag")?,
         format!("test_flag|{version}")
     );
-    assert_eq!(
-        psql_ok(
-            pg,
-            &on,
-            "select count(*) from ai.migration where name = '900-flagged-table.sql'"
-        )?,
-        "1"
-    );
+    assert_eq!(psql_ok(pg, &on, "select count(*) from ai.migration where name = '900-flagged-table.sql'")?, "1");
     Ok(())
 }
 
@@ -140,28 +102,20 @@ async fn a_production_build_contains_no_gated_code() -> Result<()> {
     let tmp = tempfile::tempdir()?;
     flagged_tree(&tmp.path().join("sql"))?;
     let version = unique_version(901, 0, None);
-    let script = std::fs::read_to_string(build_version(
-        &tmp.path().join("sql"),
-        &tmp.path().join("out"),
-        &version,
-    )?)?;
+    let script = std::fs::read_to_string(build_version(&tmp.path().join("sql"), &tmp.path().join("out"), &version)?)?;
     assert!(
-        !script.contains("flagged_fn")
-            && !script.contains("flagged_table")
-            && !script.contains("enable_feature_flag")
+        !script.contains("flagged_fn") && !script.contains("flagged_table") && !script.contains("enable_feature_flag")
     );
     let _installed = install_scripts(&tmp.path().join("out"))?;
     let db = pg.create_db("prod").await?;
-    let out = psql(pg, &db, "postgres", &format!("set ai.enable_feature_flag_test_flag = 'true'; create extension ai version '{version}' cascade"))?;
-    assert!(
-        out.ok && !out.stderr.contains("pre-release"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(
-        psql_ok(pg, &db, "select to_regprocedure('ai.flagged_fn()') is null")?,
-        "t"
-    );
+    let out = psql(
+        pg,
+        &db,
+        "postgres",
+        &format!("set ai.enable_feature_flag_test_flag = 'true'; create extension ai version '{version}' cascade"),
+    )?;
+    assert!(out.ok && !out.stderr.contains("pre-release"), "{}", out.stderr);
+    assert_eq!(psql_ok(pg, &db, "select to_regprocedure('ai.flagged_fn()') is null")?, "t");
     Ok(())
 }
 
@@ -176,31 +130,17 @@ async fn an_upgrade_applies_each_migration_once_and_refuses_a_changed_one() -> R
     std::fs::write(sql.join("incremental/800-counter.sql"), counter)?;
     let v1 = unique_version(902, 0, None);
     build_version(&sql, &out_dir, &v1)?;
-    std::fs::write(
-        sql.join("incremental/801-more.sql"),
-        "insert into ai.test_counter values (2);\n",
-    )?;
+    std::fs::write(sql.join("incremental/801-more.sql"), "insert into ai.test_counter values (2);\n")?;
     let v2 = unique_version(902, 1, None);
     build_version(&sql, &out_dir, &v2)?;
-    assert!(
-        out_dir.join(format!("ai--{v1}--{v2}.sql")).exists(),
-        "upgrade path from the released {v1}"
-    );
+    assert!(out_dir.join(format!("ai--{v1}--{v2}.sql")).exists(), "upgrade path from the released {v1}");
     let _installed = install_scripts(&out_dir)?;
 
     let db = pg.create_db("upgrade").await?;
-    psql_ok(
-        pg,
-        &db,
-        &format!("create extension ai version '{v1}' cascade"),
-    )?;
+    psql_ok(pg, &db, &format!("create extension ai version '{v1}' cascade"))?;
     psql_ok(pg, &db, &format!("alter extension ai update to '{v2}'"))?;
     assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            "select string_agg(n::text, ',' order by n) from ai.test_counter"
-        )?,
+        psql_ok(pg, &db, "select string_agg(n::text, ',' order by n) from ai.test_counter")?,
         "1,2",
         "800 ran once, 801 once"
     );
@@ -210,42 +150,18 @@ async fn an_upgrade_applies_each_migration_once_and_refuses_a_changed_one() -> R
     );
 
     // a changed body of an applied script: the upgrade fails and changes nothing
-    std::fs::write(
-        sql.join("incremental/800-counter.sql"),
-        counter.replace("values (1)", "values (100)"),
-    )?;
+    std::fs::write(sql.join("incremental/800-counter.sql"), counter.replace("values (1)", "values (100)"))?;
     let v3 = unique_version(902, 2, None);
     build_version(&sql, &out_dir, &v3)?;
     let _installed3 = install_scripts(&out_dir)?;
-    let out = psql(
-        pg,
-        &db,
-        "postgres",
-        &format!("alter extension ai update to '{v3}'"),
-    )?;
+    let out = psql(pg, &db, "postgres", &format!("alter extension ai update to '{v3}'"))?;
     assert!(
-        !out.ok
-            && out.stderr.contains("800-counter.sql")
-            && out.stderr.contains("different contents"),
+        !out.ok && out.stderr.contains("800-counter.sql") && out.stderr.contains("different contents"),
         "{}",
         out.stderr
     );
-    assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            "select extversion from pg_extension where extname = 'ai'"
-        )?,
-        v2
-    );
-    assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            "select string_agg(n::text, ',' order by n) from ai.test_counter"
-        )?,
-        "1,2"
-    );
+    assert_eq!(psql_ok(pg, &db, "select extversion from pg_extension where extname = 'ai'")?, v2);
+    assert_eq!(psql_ok(pg, &db, "select string_agg(n::text, ',' order by n) from ai.test_counter")?, "1,2");
     Ok(())
 }
 
@@ -256,18 +172,7 @@ async fn only_the_owner_of_the_ai_schema_may_install() -> Result<()> {
     let role = format!("not_owner_{}", std::process::id());
     psql_ok(pg, &db, &format!("create role {role} login; grant create on database {db} to {role}; create schema ai; create extension vector"))?;
     let out = psql(pg, &db, &role, "create extension ai")?;
-    assert!(
-        !out.ok && out.stderr.contains("only the owner of the ai schema"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            "select count(*) from pg_extension where extname = 'ai'"
-        )?,
-        "0"
-    );
+    assert!(!out.ok && out.stderr.contains("only the owner of the ai schema"), "{}", out.stderr);
+    assert_eq!(psql_ok(pg, &db, "select count(*) from pg_extension where extname = 'ai'")?, "0");
     Ok(())
 }

@@ -53,18 +53,21 @@ async fn create_vectorizer_builds_target_view_queue_and_trigger() -> Result<()> 
     psql_ok(pg, &db, "create table blog(id int primary key, title text not null, body text); insert into blog values (1, 'a', 'one'), (2, 'b', 'two')")?;
     let id: i32 = psql_ok(pg, &db, &format!("select ai.create_vectorizer('blog'::regclass, embedding => {EMBED}, chunking => ai.chunking_recursive_character_text_splitter('body'), formatting => ai.formatting_python_template('$title: $chunk'))"))?.parse()?;
     insta::assert_snapshot!("simple_key", describe(pg, &db, id)?);
-    assert_eq!(psql_ok(pg, &db, &format!("select ai.vectorizer_queue_pending({id}), ai.vectorizer_queue_pending({id}, exact_count => true)"))?, "2|2", "enqueue_existing");
-    let cfg = psql_ok(pg, &db, &format!("select config->'indexing'->>'implementation', config->'scheduling'->>'implementation', config->>'version' = (select extversion from pg_extension where extname = 'ai') from ai.vectorizer where id = {id}"))?;
-    assert_eq!(
-        cfg, "none|none|t",
-        "defaults resolve to none without timescaledb"
-    );
     assert_eq!(
         psql_ok(
             pg,
             &db,
-            "select id, source_table, target_table, view, pending_items from ai.vectorizer_status"
+            &format!(
+                "select ai.vectorizer_queue_pending({id}), ai.vectorizer_queue_pending({id}, exact_count => true)"
+            )
         )?,
+        "2|2",
+        "enqueue_existing"
+    );
+    let cfg = psql_ok(pg, &db, &format!("select config->'indexing'->>'implementation', config->'scheduling'->>'implementation', config->>'version' = (select extversion from pg_extension where extname = 'ai') from ai.vectorizer where id = {id}"))?;
+    assert_eq!(cfg, "none|none|t", "defaults resolve to none without timescaledb");
+    assert_eq!(
+        psql_ok(pg, &db, "select id, source_table, target_table, view, pending_items from ai.vectorizer_status")?,
         format!("{id}|public.blog|public.blog_embedding_store|public.blog_embedding|2")
     );
     Ok(())
@@ -83,17 +86,17 @@ async fn composite_and_non_integer_keys_and_names_that_need_quoting() -> Result<
     insta::assert_snapshot!("composite_key", describe(pg, &db, id)?);
     for key in ["uuid default gen_random_uuid()", "text"] {
         let t = format!("t_{}", key.split(' ').next().unwrap());
-        psql_ok(pg, &db, &format!("create table {t}(id {key} primary key, body text); insert into {t}(id, body) select {}, 'x'", if key == "text" { "'k'" } else { "gen_random_uuid()" }))?;
+        psql_ok(
+            pg,
+            &db,
+            &format!(
+                "create table {t}(id {key} primary key, body text); insert into {t}(id, body) select {}, 'x'",
+                if key == "text" { "'k'" } else { "gen_random_uuid()" }
+            ),
+        )?;
         psql_ok(pg, &db, &format!("select ai.create_vectorizer('{t}'::regclass, embedding => {EMBED}, chunking => ai.chunking_character_text_splitter('body'))"))?;
         psql_ok(pg, &db, &format!("insert into {t}_embedding_store (id, chunk_seq, chunk, embedding) select id, 0, 'x', '[1,2,3,4]' from {t}"))?;
-        assert_eq!(
-            psql_ok(
-                pg,
-                &db,
-                &format!("select count(*) from {t}_embedding where body = 'x'")
-            )?,
-            "1"
-        );
+        assert_eq!(psql_ok(pg, &db, &format!("select count(*) from {t}_embedding where body = 'x'"))?, "1");
     }
     Ok(())
 }
@@ -107,27 +110,24 @@ async fn triggers_enqueue_inserts_and_updates_and_deletes_cascade() -> Result<()
     let queue = format!("ai._vectorizer_q_{id}");
     psql_ok(pg, &db, "insert into docs values (1, 'a'), (2, 'b')")?;
     psql_ok(pg, &db, "update docs set body = body where id = 1")?; // no change still enqueues
-    assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            &format!("select string_agg(id::text, ',' order by id) from {queue}")
-        )?,
-        "1,1,2"
-    );
+    assert_eq!(psql_ok(pg, &db, &format!("select string_agg(id::text, ',' order by id) from {queue}"))?, "1,1,2");
     psql_ok(pg, &db, "insert into docs_embedding_store (id, chunk_seq, chunk, embedding) values (1, 0, 'a', '[1,1,1,1]'), (2, 0, 'b', '[2,2,2,2]')")?;
     psql_ok(pg, &db, "delete from docs where id = 2")?;
     assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            "select string_agg(id::text, ',') from docs_embedding_store"
-        )?,
+        psql_ok(pg, &db, "select string_agg(id::text, ',') from docs_embedding_store")?,
         "1",
         "delete cascades to the target"
     );
     psql_ok(pg, &db, "truncate docs cascade")?;
-    assert_eq!(psql_ok(pg, &db, &format!("select (select count(*) from {queue}), (select count(*) from docs_embedding_store)"))?, "0|0", "truncate empties queue and target");
+    assert_eq!(
+        psql_ok(
+            pg,
+            &db,
+            &format!("select (select count(*) from {queue}), (select count(*) from docs_embedding_store)")
+        )?,
+        "0|0",
+        "truncate empties queue and target"
+    );
     Ok(())
 }
 
@@ -154,28 +154,12 @@ async fn bad_input_is_refused_and_nothing_is_created() -> Result<()> {
         (format!("'src'::regclass, embedding => '{{\"config_type\": \"embedding\", \"implementation\": \"openai\", \"model\": \"m\"}}', chunking => {ok_chunk}"), "dimensions must be between"),
     ];
     for (args, expected) in &cases {
-        let out = psql(
-            pg,
-            &db,
-            "postgres",
-            &format!("select ai.create_vectorizer({args})"),
-        )?;
-        assert!(
-            !out.ok && out.stderr.contains(expected),
-            "{args}: expected {expected:?}, got {:?}",
-            out.stderr
-        );
+        let out = psql(pg, &db, "postgres", &format!("select ai.create_vectorizer({args})"))?;
+        assert!(!out.ok && out.stderr.contains(expected), "{args}: expected {expected:?}, got {:?}", out.stderr);
     }
     assert_eq!(psql_ok(pg, &db, "select count(*) from ai.vectorizer")?, "0");
     assert_eq!(psql_ok(pg, &db, "select count(*) from pg_class where relname like 'src_embedding%' or relname like '_vectorizer_q_%' or relname like 'lll%embedding%'")?, "0");
-    assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            "select count(*) from pg_trigger where tgrelid = 'src'::regclass"
-        )?,
-        "0"
-    );
+    assert_eq!(psql_ok(pg, &db, "select count(*) from pg_trigger where tgrelid = 'src'::regclass")?, "0");
     Ok(())
 }
 
@@ -191,32 +175,11 @@ async fn names_cannot_inject_sql() -> Result<()> {
     let id: i32 = psql_ok(pg, &db, &format!(
         r#"select ai.create_vectorizer('"x; drop table canary; --"'::regclass, embedding => {EMBED}, chunking => ai.chunking_character_text_splitter($$b'); drop table canary; --$$), destination => $$d"; drop table canary; --$$, queue_table => $$q'); drop table canary; --$$)"#
     ))?.parse()?;
-    psql_ok(
-        pg,
-        &db,
-        r#"insert into "x; drop table canary; --" values (1, 'hi')"#,
-    )?;
-    assert_eq!(
-        psql_ok(pg, &db, "select to_regclass('canary') is not null")?,
-        "t"
-    );
-    assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            &format!("select ai.vectorizer_queue_pending({id})")
-        )?,
-        "1"
-    );
-    psql_ok(
-        pg,
-        &db,
-        &format!("select ai.drop_vectorizer({id}, drop_all => true)"),
-    )?;
-    assert_eq!(
-        psql_ok(pg, &db, "select to_regclass('canary') is not null")?,
-        "t"
-    );
+    psql_ok(pg, &db, r#"insert into "x; drop table canary; --" values (1, 'hi')"#)?;
+    assert_eq!(psql_ok(pg, &db, "select to_regclass('canary') is not null")?, "t");
+    assert_eq!(psql_ok(pg, &db, &format!("select ai.vectorizer_queue_pending({id})"))?, "1");
+    psql_ok(pg, &db, &format!("select ai.drop_vectorizer({id}, drop_all => true)"))?;
+    assert_eq!(psql_ok(pg, &db, "select to_regclass('canary') is not null")?, "t");
     Ok(())
 }
 
@@ -236,22 +199,8 @@ async fn drop_vectorizer_and_dropping_the_source_clean_up() -> Result<()> {
     create("a").expect_err("the kept target blocks a new vectorizer with the same names");
 
     psql_ok(pg, &db, "drop table b cascade")?;
-    assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            &format!("select count(*) from ai.vectorizer where id = {idb}")
-        )?,
-        "0"
-    );
-    assert_eq!(
-        psql_ok(
-            pg,
-            &db,
-            &format!("select to_regclass('ai._vectorizer_q_{idb}') is null")
-        )?,
-        "t"
-    );
+    assert_eq!(psql_ok(pg, &db, &format!("select count(*) from ai.vectorizer where id = {idb}"))?, "0");
+    assert_eq!(psql_ok(pg, &db, &format!("select to_regclass('ai._vectorizer_q_{idb}') is null"))?, "t");
     let out = psql(pg, &db, "postgres", "select ai.drop_vectorizer(9999)")?;
     assert!(!out.ok && out.stderr.contains("vectorizer 9999 does not exist"));
     Ok(())

@@ -25,20 +25,9 @@ impl CharacterSplitter {
     }
 
     pub fn split(&self, text: &str) -> Vec<String> {
-        let splits: Vec<Piece> = self
-            .separator
-            .split(text, false)
-            .into_iter()
-            .map(Piece::new)
-            .collect();
+        let splits: Vec<Piece> = self.separator.split(text, false).into_iter().map(Piece::new).collect();
         let mut out = Vec::new();
-        merge_splits(
-            &splits,
-            &self.separator.raw,
-            self.sizes.chunk_size,
-            self.sizes.chunk_overlap,
-            &mut out,
-        );
+        merge_splits(&splits, &self.separator.raw, self.sizes.chunk_size, self.sizes.chunk_overlap, &mut out);
         out
     }
 }

@@ -21,8 +21,7 @@ pub(crate) fn py_isspace(c: char) -> bool {
 
 /// `separator.join(docs).strip() or None`.
 fn join_docs(docs: &[Piece], separator: &str) -> Option<String> {
-    let size = docs.iter().map(|d| d.text.len()).sum::<usize>()
-        + separator.len() * docs.len().saturating_sub(1);
+    let size = docs.iter().map(|d| d.text.len()).sum::<usize>() + separator.len() * docs.len().saturating_sub(1);
     let mut joined = String::with_capacity(size);
     for (i, d) in docs.iter().enumerate() {
         if i > 0 {
@@ -57,15 +56,11 @@ pub(crate) fn merge_splits(
     for (i, d) in splits.iter().enumerate() {
         if total + d.len + sep_if(i > lo) > chunk_size {
             if total > chunk_size {
-                tracing::warn!(
-                    "Created a chunk of size {total}, which is longer than the specified {chunk_size}"
-                );
+                tracing::warn!("Created a chunk of size {total}, which is longer than the specified {chunk_size}");
             }
             if i > lo {
                 out.extend(join_docs(&splits[lo..i], separator));
-                while total > chunk_overlap
-                    || (total + d.len + sep_if(i > lo) > chunk_size && total > 0)
-                {
+                while total > chunk_overlap || (total + d.len + sep_if(i > lo) > chunk_size && total > 0) {
                     total -= splits[lo].len + sep_if(i - lo > 1);
                     lo += 1;
                 }

@@ -43,15 +43,9 @@ impl Sizes {
             return Err(ChunkingError::NegativeOverlap(chunk_overlap));
         }
         if chunk_overlap > chunk_size {
-            return Err(ChunkingError::OverlapTooLarge {
-                overlap: chunk_overlap,
-                size: chunk_size,
-            });
+            return Err(ChunkingError::OverlapTooLarge { overlap: chunk_overlap, size: chunk_size });
         }
-        Ok(Self {
-            chunk_size: chunk_size as usize,
-            chunk_overlap: chunk_overlap as usize,
-        })
+        Ok(Self { chunk_size: chunk_size as usize, chunk_overlap: chunk_overlap as usize })
     }
 }
 
@@ -70,8 +64,7 @@ impl Chunker {
         chunk_overlap: i64,
         is_separator_regex: bool,
     ) -> Result<Self, ChunkingError> {
-        CharacterSplitter::new(separator, chunk_size, chunk_overlap, is_separator_regex)
-            .map(Self::Character)
+        CharacterSplitter::new(separator, chunk_size, chunk_overlap, is_separator_regex).map(Self::Character)
     }
 
     /// pgai's `recursive_character_text_splitter`. An empty list means
@@ -82,8 +75,7 @@ impl Chunker {
         chunk_overlap: i64,
         is_separator_regex: bool,
     ) -> Result<Self, ChunkingError> {
-        RecursiveSplitter::new(separators, chunk_size, chunk_overlap, is_separator_regex)
-            .map(Self::Recursive)
+        RecursiveSplitter::new(separators, chunk_size, chunk_overlap, is_separator_regex).map(Self::Recursive)
     }
 
     /// Splits `text` into chunks, exactly as LangChain's `split_text`.
@@ -106,10 +98,7 @@ mod tests {
         let err = |size, overlap| Chunker::character("\n\n", size, overlap, false).unwrap_err();
         assert_eq!(err(0, 0).to_string(), "chunk_size must be > 0, got 0");
         assert_eq!(err(5, -1).to_string(), "chunk_overlap must be >= 0, got -1");
-        assert_eq!(
-            err(10, 11).to_string(),
-            "Got a larger chunk overlap (11) than chunk size (10), should be smaller."
-        );
+        assert_eq!(err(10, 11).to_string(), "Got a larger chunk overlap (11) than chunk size (10), should be smaller.");
     }
 
     #[test]
@@ -136,10 +125,7 @@ mod tests {
     #[test]
     fn recursive_falls_back_to_later_separators() {
         let r = Chunker::recursive(&PGAI_SEPARATORS, 10, 0, false).unwrap();
-        assert_eq!(
-            r.split("One two.\n\nThree four five six"),
-            ["One two.", "Three", "four five", "six"]
-        );
+        assert_eq!(r.split("One two.\n\nThree four five six"), ["One two.", "Three", "four five", "six"]);
         assert_eq!(r.split(""), Vec::<String>::new());
         assert_eq!(r.split(" \n\n \x1c"), Vec::<String>::new());
     }

@@ -26,10 +26,7 @@ impl RecursiveSplitter {
         } else {
             separators.iter().map(AsRef::as_ref).collect()
         };
-        let separators = raw
-            .into_iter()
-            .map(|s| Separator::new(s, is_separator_regex))
-            .collect::<Result<_, _>>()?;
+        let separators = raw.into_iter().map(|s| Separator::new(s, is_separator_regex)).collect::<Result<_, _>>()?;
         Ok(Self { separators, sizes })
     }
 
@@ -42,10 +39,7 @@ impl RecursiveSplitter {
     /// `_split_text`: split on the first separator found in `text`, merge the
     /// short pieces and recurse into long ones with the remaining separators.
     fn split_into(&self, text: &str, separators: &[Separator], out: &mut Vec<String>) {
-        let Sizes {
-            chunk_size,
-            chunk_overlap,
-        } = self.sizes;
+        let Sizes { chunk_size, chunk_overlap } = self.sizes;
         let mut separator = &separators[separators.len() - 1];
         let mut rest: &[Separator] = &[];
         for (i, s) in separators.iter().enumerate() {

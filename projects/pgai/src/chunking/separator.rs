@@ -58,10 +58,8 @@ fn translate_python(pattern: &str) -> String {
 /// Compiles a Python pattern, naming the pattern as written when `regex`
 /// rejects it (lookarounds, backreferences, ...).
 fn compile(pattern: &str) -> Result<Regex, ChunkingError> {
-    Regex::new(&translate_python(pattern)).map_err(|e| ChunkingError::Regex {
-        pattern: pattern.to_owned(),
-        source: Box::new(e),
-    })
+    Regex::new(&translate_python(pattern))
+        .map_err(|e| ChunkingError::Regex { pattern: pattern.to_owned(), source: Box::new(e) })
 }
 
 impl Separator {
@@ -69,17 +67,11 @@ impl Separator {
         let kind = if raw.is_empty() {
             Kind::Empty
         } else if is_regex {
-            Kind::Regex {
-                plain: compile(raw)?,
-                wrapped: compile(&format!("({raw})"))?,
-            }
+            Kind::Regex { plain: compile(raw)?, wrapped: compile(&format!("({raw})"))? }
         } else {
             Kind::Literal
         };
-        Ok(Self {
-            raw: raw.to_owned(),
-            kind,
-        })
+        Ok(Self { raw: raw.to_owned(), kind })
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -101,10 +93,7 @@ impl Separator {
         let mut out: Vec<Cow<'a, str>> = Vec::new();
         match &self.kind {
             Kind::Empty => {
-                out.extend(
-                    text.char_indices()
-                        .map(|(i, c)| Cow::Borrowed(&text[i..i + c.len_utf8()])),
-                );
+                out.extend(text.char_indices().map(|(i, c)| Cow::Borrowed(&text[i..i + c.len_utf8()])));
                 return out;
             }
             // Fast path, same result as the regex path: pieces are contiguous.
@@ -125,11 +114,7 @@ impl Separator {
                 } else {
                     // A non-participating group is Python's None; LangChain 1.x
                     // drops it (0.3 crashes later), so treat it as "".
-                    out.extend(
-                        parts
-                            .iter()
-                            .map(|p| Cow::Borrowed(p.map_or("", |(s, e)| &text[s..e]))),
-                    );
+                    out.extend(parts.iter().map(|p| Cow::Borrowed(p.map_or("", |(s, e)| &text[s..e]))));
                 }
             }
         }
@@ -200,10 +185,7 @@ mod tests {
 
     fn split(pattern: &str, text: &str) -> Vec<Option<String>> {
         let re = compile(pattern).unwrap();
-        py_re_split(&re, text)
-            .into_iter()
-            .map(|s| s.map(|(a, b)| text[a..b].to_owned()))
-            .collect()
+        py_re_split(&re, text).into_iter().map(|s| s.map(|(a, b)| text[a..b].to_owned())).collect()
     }
 
     fn some(v: &[&str]) -> Vec<Option<String>> {
@@ -214,14 +196,8 @@ mod tests {
     fn re_split_matches_python_on_empty_matches() {
         // Expected values are Python 3.11's re.split output.
         assert_eq!(split(r"\s*", "a  b"), some(&["", "a", "", "b", ""]));
-        assert_eq!(
-            split(r"\W*", "...words..."),
-            some(&["", "", "w", "o", "r", "d", "s", "", ""])
-        );
-        assert_eq!(
-            split("x*", "axbxxc"),
-            some(&["", "a", "", "b", "", "c", ""])
-        );
+        assert_eq!(split(r"\W*", "...words..."), some(&["", "", "w", "o", "r", "d", "s", "", ""]));
+        assert_eq!(split("x*", "axbxxc"), some(&["", "a", "", "b", "", "c", ""]));
         assert_eq!(split(r"\b", "ab cd"), some(&["", "ab", " ", "cd", ""]));
     }
 

@@ -28,10 +28,7 @@ async fn messages_sends_every_parameter() {
     assert_eq!(out["content"][0]["text"], "echo: name a colour");
     assert_eq!(out["stop_reason"], "end_turn");
     let sent = f.last_request().unwrap();
-    assert_eq!(
-        (sent.method.as_str(), sent.path.as_str()),
-        ("POST", "/v1/messages")
-    );
+    assert_eq!((sent.method.as_str(), sent.path.as_str()), ("POST", "/v1/messages"));
     assert_eq!(sent.header("x-api-key"), Some(KEY));
     assert_eq!(sent.header("anthropic-version"), Some("2023-06-01"));
     assert!(sent.header("authorization").is_none());
@@ -52,14 +49,9 @@ async fn raw_body_and_minimal_request() {
     let req = MessagesRequest::new("m", json!([{"role": "user", "content": "abcdefghijkl"}]), 5);
     let out = client(&f).messages(&req).await.unwrap();
     assert_eq!(out["stop_reason"], "max_tokens");
-    assert_eq!(
-        f.last_request().unwrap().json(),
-        json!({"model": "m", "messages": req.messages, "max_tokens": 5})
-    );
+    assert_eq!(f.last_request().unwrap().json(), json!({"model": "m", "messages": req.messages, "max_tokens": 5}));
     let out = client(&f)
-        .messages(
-            json!({"model": "m", "max_tokens": 9, "messages": [{"role": "user", "content": "x"}]}),
-        )
+        .messages(json!({"model": "m", "max_tokens": 9, "messages": [{"role": "user", "content": "x"}]}))
         .await;
     assert_eq!(out.unwrap()["content"][0]["text"], "echo: x");
 }
@@ -68,27 +60,13 @@ async fn raw_body_and_minimal_request() {
 async fn errors() {
     let f = fake::anthropic(KEY);
     let err = Anthropic::new(Some("sk-ant-wrong-999999".into()), Some(f.base_url()))
-        .messages(
-            json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}]}),
-        )
+        .messages(json!({"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}]}))
         .await
         .unwrap_err();
-    assert_eq!(
-        (err.status(), err.message()),
-        (Some(401), "invalid x-api-key")
-    );
-    let err = client(&f)
-        .messages(json!({"model": "m", "messages": []}))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.status(), err.message()),
-        (Some(400), "max_tokens: Field required")
-    );
-    let err = Anthropic::new(None, Some(f.base_url()))
-        .messages(json!({}))
-        .await
-        .unwrap_err();
+    assert_eq!((err.status(), err.message()), (Some(401), "invalid x-api-key"));
+    let err = client(&f).messages(json!({"model": "m", "messages": []})).await.unwrap_err();
+    assert_eq!((err.status(), err.message()), (Some(400), "max_tokens: Field required"));
+    let err = Anthropic::new(None, Some(f.base_url())).messages(json!({})).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
     assert_eq!(f.hits(), 2);
 }

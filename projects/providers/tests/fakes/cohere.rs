@@ -11,10 +11,7 @@ fn client(f: &Fake) -> Cohere {
 }
 
 fn assert_auth(f: &Fake) {
-    assert_eq!(
-        f.last_request().unwrap().header("authorization"),
-        Some(format!("Bearer {KEY}").as_str())
-    );
+    assert_eq!(f.last_request().unwrap().header("authorization"), Some(format!("Bearer {KEY}").as_str()));
 }
 
 #[tokio::test]
@@ -31,22 +28,12 @@ async fn list_models_follows_pages_and_filters() {
     assert_eq!(e.default_endpoints, ["embed", "classify"]);
     assert_eq!(e.context_length, Some(512));
     assert!(!e.finetuned);
-    assert!(e
-        .tokenizer_url
-        .as_deref()
-        .unwrap()
-        .ends_with("embed-english-v3.0.json"));
+    assert!(e.tokenizer_url.as_deref().unwrap().ends_with("embed-english-v3.0.json"));
     assert_auth(&f);
 
     f.clear();
-    let defaults = client(&f)
-        .list_models(Some("embed".into()), Some(true))
-        .await
-        .unwrap();
-    assert_eq!(
-        defaults.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
-        ["embed-english-v3.0"]
-    );
+    let defaults = client(&f).list_models(Some("embed".into()), Some(true)).await.unwrap();
+    assert_eq!(defaults.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["embed-english-v3.0"]);
     let req = f.last_request().unwrap();
     assert_eq!(req.query_param("endpoint").as_deref(), Some("embed"));
     assert_eq!(req.query_param("default_only").as_deref(), Some("true"));
@@ -59,29 +46,18 @@ async fn tokenize_and_detokenize() {
     let tokens = c.tokenize("command-r", "hi!").await.unwrap();
     assert_eq!(tokens, [104, 105, 33]);
     let req = f.last_request().unwrap();
-    assert_eq!(
-        (req.method.as_str(), req.path.as_str()),
-        ("POST", "/v1/tokenize")
-    );
+    assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/v1/tokenize"));
     assert_eq!(req.json(), json!({"text": "hi!", "model": "command-r"}));
     assert_auth(&f);
     assert_eq!(c.detokenize("command-r", &tokens).await.unwrap(), "hi!");
-    assert_eq!(
-        f.last_request().unwrap().json(),
-        json!({"tokens": [104, 105, 33], "model": "command-r"})
-    );
+    assert_eq!(f.last_request().unwrap().json(), json!({"tokens": [104, 105, 33], "model": "command-r"}));
 }
 
 #[tokio::test]
 async fn embed() {
     let f = fake::cohere(KEY);
     let v = client(&f)
-        .embed(
-            "embed-english-v3.0",
-            "a text",
-            Some("search_document".into()),
-            Some("END".into()),
-        )
+        .embed("embed-english-v3.0", "a text", Some("search_document".into()), Some("END".into()))
         .await
         .unwrap();
     assert_eq!(v, fake_embedding("a text", 1024));
@@ -91,15 +67,9 @@ async fn embed() {
         req.json(),
         json!({"texts": ["a text"], "model": "embed-english-v3.0", "input_type": "search_document", "truncate": "END"})
     );
-    let err = client(&f)
-        .embed("embed-english-v3.0", "a", None, None)
-        .await
-        .unwrap_err();
+    let err = client(&f).embed("embed-english-v3.0", "a", None, None).await.unwrap_err();
     assert_eq!(err.status(), Some(400));
-    assert_eq!(
-        err.message(),
-        "invalid request: valid input_type must be provided with the provided model"
-    );
+    assert_eq!(err.message(), "invalid request: valid input_type must be provided with the provided model");
 }
 
 #[tokio::test]
@@ -110,15 +80,8 @@ async fn classify() {
         {"text": "the service was terrible", "label": "negative"},
     ]);
     let inputs = vec!["great food".to_string(), "terrible service".to_string()];
-    let out = client(&f)
-        .classify(
-            "embed-english-v3.0",
-            &inputs,
-            Some(examples.clone()),
-            Some("NONE".into()),
-        )
-        .await
-        .unwrap();
+    let out =
+        client(&f).classify("embed-english-v3.0", &inputs, Some(examples.clone()), Some("NONE".into())).await.unwrap();
     assert_eq!(out["classifications"][0]["prediction"], "positive");
     assert_eq!(out["classifications"][1]["prediction"], "negative");
     assert_eq!(
@@ -198,26 +161,15 @@ async fn chat_sends_every_parameter() {
             "tool_results": [], "force_single_step": true,
         })
     );
-    client(&f)
-        .chat(&ChatRequest::new("command-r", "x"))
-        .await
-        .unwrap();
-    assert_eq!(
-        f.last_request().unwrap().json(),
-        json!({"model": "command-r", "message": "x"})
-    );
+    client(&f).chat(&ChatRequest::new("command-r", "x")).await.unwrap();
+    assert_eq!(f.last_request().unwrap().json(), json!({"model": "command-r", "message": "x"}));
 }
 
 #[tokio::test]
 async fn wrong_key() {
     let f = fake::cohere(KEY);
-    let err = Cohere::new(Some("co-wrong-1234567".into()), Some(f.base_url()))
-        .tokenize("command-r", "x")
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.status(), err.message()),
-        (Some(401), "invalid api token")
-    );
+    let err =
+        Cohere::new(Some("co-wrong-1234567".into()), Some(f.base_url())).tokenize("command-r", "x").await.unwrap_err();
+    assert_eq!((err.status(), err.message()), (Some(401), "invalid api token"));
     assert_eq!(Cohere::new(None, None).base_url(), "https://api.cohere.com");
 }

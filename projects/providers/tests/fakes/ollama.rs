@@ -13,36 +13,15 @@ async fn list_models() {
     let models = client(&f).list_models().await.unwrap();
     assert_eq!(models.len(), 3);
     let m = &models[0];
-    assert_eq!(
-        (m.name.as_str(), m.model.as_str(), m.size),
-        ("llama3:latest", "llama3:latest", 4_661_224_676)
-    );
+    assert_eq!((m.name.as_str(), m.model.as_str(), m.size), ("llama3:latest", "llama3:latest", 4_661_224_676));
     assert_eq!(m.digest.len(), 64);
-    assert_eq!(
-        m.modified_at.as_deref(),
-        Some("2024-05-13T09:22:29.123456789-07:00")
-    );
+    assert_eq!(m.modified_at.as_deref(), Some("2024-05-13T09:22:29.123456789-07:00"));
     assert_eq!(m.details.family, "llama");
-    assert_eq!(
-        m.details.families.as_deref(),
-        Some(&["llama".to_string()][..])
-    );
-    assert_eq!(
-        (m.details.format.as_str(), m.details.parent_model.as_str()),
-        ("gguf", "")
-    );
-    assert_eq!(
-        (
-            m.details.parameter_size.as_str(),
-            m.details.quantization_level.as_str()
-        ),
-        ("8.0B", "Q4_0")
-    );
+    assert_eq!(m.details.families.as_deref(), Some(&["llama".to_string()][..]));
+    assert_eq!((m.details.format.as_str(), m.details.parent_model.as_str()), ("gguf", ""));
+    assert_eq!((m.details.parameter_size.as_str(), m.details.quantization_level.as_str()), ("8.0B", "Q4_0"));
     let req = f.last_request().unwrap();
-    assert_eq!(
-        (req.method.as_str(), req.path.as_str()),
-        ("GET", "/api/tags")
-    );
+    assert_eq!((req.method.as_str(), req.path.as_str()), ("GET", "/api/tags"));
     assert!(req.header("authorization").is_none());
 }
 
@@ -53,10 +32,7 @@ async fn ps() {
     assert_eq!(running.len(), 1);
     let r = &running[0];
     assert_eq!(r.name, "llama3:latest");
-    assert_eq!(
-        r.expires_at.as_deref(),
-        Some("2024-06-04T14:38:31.83753-07:00")
-    );
+    assert_eq!(r.expires_at.as_deref(), Some("2024-06-04T14:38:31.83753-07:00"));
     assert_eq!(r.size_vram, 4_661_224_676);
     assert_eq!(r.details.family, "llama");
     assert_eq!(f.last_request().unwrap().path, "/api/ps");
@@ -66,12 +42,7 @@ async fn ps() {
 async fn embed() {
     let f = fake::ollama();
     let v = client(&f)
-        .embed(
-            "nomic-embed-text",
-            "some text",
-            Some("5m".into()),
-            Some(json!({"num_ctx": 2048})),
-        )
+        .embed("nomic-embed-text", "some text", Some("5m".into()), Some(json!({"num_ctx": 2048})))
         .await
         .unwrap();
     assert_eq!(v, fake_embedding("some text", 768));
@@ -81,14 +52,8 @@ async fn embed() {
         req.json(),
         json!({"model": "nomic-embed-text", "input": "some text", "keep_alive": "5m", "options": {"num_ctx": 2048}})
     );
-    client(&f)
-        .embed("all-minilm", "x", None, None)
-        .await
-        .unwrap();
-    assert_eq!(
-        f.last_request().unwrap().json(),
-        json!({"model": "all-minilm", "input": "x"})
-    );
+    client(&f).embed("all-minilm", "x", None, None).await.unwrap();
+    assert_eq!(f.last_request().unwrap().json(), json!({"model": "all-minilm", "input": "x"}));
 }
 
 #[tokio::test]
@@ -118,29 +83,15 @@ async fn generate_sends_images_base64() {
         })
     );
     // Only the required fields when nothing else is set.
-    client(&f)
-        .generate(&GenerateRequest::new("llama3", "p"))
-        .await
-        .unwrap();
-    assert_eq!(
-        f.last_request().unwrap().json(),
-        json!({"model": "llama3", "prompt": "p", "stream": false})
-    );
+    client(&f).generate(&GenerateRequest::new("llama3", "p")).await.unwrap();
+    assert_eq!(f.last_request().unwrap().json(), json!({"model": "llama3", "prompt": "p", "stream": false}));
 }
 
 #[tokio::test]
 async fn chat() {
     let f = fake::ollama();
     let messages = json!([{"role": "user", "content": "hello"}]);
-    let out = client(&f)
-        .chat(
-            "llama3",
-            messages.clone(),
-            Some("10m".into()),
-            Some(json!({"seed": 1})),
-        )
-        .await
-        .unwrap();
+    let out = client(&f).chat("llama3", messages.clone(), Some("10m".into()), Some(json!({"seed": 1}))).await.unwrap();
     assert_eq!(out["message"]["content"], "echo: hello");
     let req = f.last_request().unwrap();
     assert_eq!(req.path, "/api/chat");
@@ -155,10 +106,7 @@ async fn unknown_model_message() {
     let f = fake::ollama();
     let err = client(&f).embed("nope", "x", None, None).await.unwrap_err();
     assert_eq!(err.status(), Some(404));
-    assert_eq!(
-        err.message(),
-        "model \"nope\" not found, try pulling it first"
-    );
+    assert_eq!(err.message(), "model \"nope\" not found, try pulling it first");
     assert_eq!(f.hits(), 1);
 }
 

@@ -13,16 +13,8 @@ use testkit::Reply;
 fn runs_a_request_to_completion() {
     let f = fake::openai(crate::KEY);
     let c = openai(&f, quick(1));
-    let out = blocking::run(
-        c.embed(
-            "text-embedding-3-small",
-            EmbedInput::Text("b".into()),
-            None,
-            None,
-        ),
-        || false,
-    )
-    .unwrap();
+    let out =
+        blocking::run(c.embed("text-embedding-3-small", EmbedInput::Text("b".into()), None, None), || false).unwrap();
     assert_eq!(out, vec![(0, fake_embedding("b", 1536))]);
     // The runtime is reused by later calls.
     let models = blocking::run(c.list_models(), || false).unwrap();
@@ -49,15 +41,8 @@ fn cancels_soon_after_the_interrupt() {
     let after_flip = flipped.get().expect("interrupted was polled").elapsed();
     assert_eq!(err.kind(), ErrorKind::Cancelled);
     assert!(err.is_cancelled());
-    assert!(
-        after_flip < Duration::from_millis(100),
-        "returned {after_flip:?} after the interrupt"
-    );
-    assert!(
-        start.elapsed() < flip_at + Duration::from_millis(150),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(after_flip < Duration::from_millis(100), "returned {after_flip:?} after the interrupt");
+    assert!(start.elapsed() < flip_at + Duration::from_millis(150), "{:?}", start.elapsed());
     assert_eq!(f.hits(), 1);
 }
 
@@ -74,9 +59,7 @@ fn interrupted_before_start_sends_nothing() {
 #[test]
 fn interrupt_is_polled_while_waiting() {
     let f = fake::openai(crate::KEY);
-    f.set_fault(|_| {
-        Some(Reply::ok(json!({"object": "list", "data": []})).delay(Duration::from_millis(300)))
-    });
+    f.set_fault(|_| Some(Reply::ok(json!({"object": "list", "data": []})).delay(Duration::from_millis(300))));
     let c = openai(&f, quick(0));
     let mut polls = 0;
     let out = blocking::run(c.list_models(), || {

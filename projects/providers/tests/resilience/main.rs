@@ -25,8 +25,5 @@ pub fn openai(f: &Fake, retry: RetryPolicy) -> OpenAi {
 }
 
 pub fn timeouts(request_ms: u64) -> Timeouts {
-    Timeouts {
-        connect: Duration::from_secs(2),
-        request: Duration::from_millis(request_ms),
-    }
+    Timeouts { connect: Duration::from_secs(2), request: Duration::from_millis(request_ms) }
 }

@@ -21,32 +21,17 @@ pub fn anthropic(expected_key: &str) -> Fake {
 }
 
 fn error(status: u16, kind: &str, message: &str) -> Reply {
-    Reply::json(
-        status,
-        json!({"type": "error", "error": {"type": kind, "message": message}}),
-    )
+    Reply::json(status, json!({"type": "error", "error": {"type": kind, "message": message}}))
 }
 
 fn check_headers(req: &Request, key: &str) -> Option<Reply> {
     match req.header("x-api-key") {
-        None => {
-            return Some(error(
-                401,
-                "authentication_error",
-                "x-api-key header is required",
-            ))
-        }
-        Some(k) if k != key => {
-            return Some(error(401, "authentication_error", "invalid x-api-key"))
-        }
+        None => return Some(error(401, "authentication_error", "x-api-key header is required")),
+        Some(k) if k != key => return Some(error(401, "authentication_error", "invalid x-api-key")),
         Some(_) => {}
     }
     if req.header("anthropic-version").is_none() {
-        return Some(error(
-            400,
-            "invalid_request_error",
-            "anthropic-version: header is required",
-        ));
+        return Some(error(400, "invalid_request_error", "anthropic-version: header is required"));
     }
     None
 }
@@ -59,10 +44,7 @@ fn messages(body: &Value) -> Reply {
     let Some(max_tokens) = body.get("max_tokens").and_then(Value::as_u64) else {
         return invalid("max_tokens: Field required");
     };
-    let Some(messages) = body
-        .get("messages")
-        .filter(|m| m.as_array().is_some_and(|a| !a.is_empty()))
-    else {
+    let Some(messages) = body.get("messages").filter(|m| m.as_array().is_some_and(|a| !a.is_empty())) else {
         return invalid("messages: at least one message is required");
     };
     let mut text = format!("echo: {}", last_message(messages));
@@ -71,12 +53,8 @@ fn messages(body: &Value) -> Reply {
         text = text.chars().take(max_tokens as usize).collect();
         stop_reason = "max_tokens";
     }
-    let input_tokens: usize = messages
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| token_count(&super::content_text(&m["content"])))
-        .sum();
+    let input_tokens: usize =
+        messages.as_array().into_iter().flatten().map(|m| token_count(&super::content_text(&m["content"]))).sum();
     Reply::ok(json!({
         "id": "msg_fake",
         "type": "message",

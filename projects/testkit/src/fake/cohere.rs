@@ -20,51 +20,15 @@ const fn model(
     context_length: u32,
     dims: usize,
 ) -> ModelInfo {
-    ModelInfo {
-        name,
-        endpoints,
-        default_endpoints,
-        context_length,
-        dims,
-    }
+    ModelInfo { name, endpoints, default_endpoints, context_length, dims }
 }
 
 const MODELS: &[ModelInfo] = &[
-    model(
-        "command-r",
-        &["generate", "chat", "summarize"],
-        &["chat"],
-        128_000,
-        0,
-    ),
-    model(
-        "command-r-plus",
-        &["generate", "chat", "summarize"],
-        &[],
-        128_000,
-        0,
-    ),
-    model(
-        "embed-english-v3.0",
-        &["embed", "classify"],
-        &["embed", "classify"],
-        512,
-        1024,
-    ),
-    model(
-        "embed-english-light-v3.0",
-        &["embed", "classify"],
-        &[],
-        512,
-        384,
-    ),
-    model(
-        "embed-multilingual-v3.0",
-        &["embed", "classify"],
-        &[],
-        512,
-        1024,
-    ),
+    model("command-r", &["generate", "chat", "summarize"], &["chat"], 128_000, 0),
+    model("command-r-plus", &["generate", "chat", "summarize"], &[], 128_000, 0),
+    model("embed-english-v3.0", &["embed", "classify"], &["embed", "classify"], 512, 1024),
+    model("embed-english-light-v3.0", &["embed", "classify"], &[], 512, 384),
+    model("embed-multilingual-v3.0", &["embed", "classify"], &[], 512, 1024),
     model("rerank-english-v3.0", &["rerank"], &["rerank"], 4096, 0),
 ];
 
@@ -132,15 +96,9 @@ fn models(req: &Request) -> Reply {
             })
         })
         .collect();
-    let page_size = req
-        .query_param("page_size")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20usize)
-        .clamp(1, MODEL_PAGE_SIZE);
-    let start: usize = req
-        .query_param("page_token")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let page_size =
+        req.query_param("page_size").and_then(|v| v.parse().ok()).unwrap_or(20usize).clamp(1, MODEL_PAGE_SIZE);
+    let start: usize = req.query_param("page_token").and_then(|v| v.parse().ok()).unwrap_or(0);
     let end = (start + page_size).min(selected.len());
     let page = selected.get(start..end).unwrap_or_default().to_vec();
     let mut out = json!({ "models": page });
@@ -159,18 +117,11 @@ fn tokenize(body: &Value) -> Reply {
     if let Err(r) = model_of(body) {
         return r;
     }
-    let Some(text) = body
-        .get("text")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-    else {
+    let Some(text) = body.get("text").and_then(Value::as_str).filter(|t| !t.is_empty()) else {
         return error(400, "invalid request: text must be a non-empty string");
     };
     let tokens: Vec<u8> = text.bytes().collect();
-    let strings: Vec<String> = text
-        .bytes()
-        .map(|b| String::from_utf8_lossy(&[b]).into_owned())
-        .collect();
+    let strings: Vec<String> = text.bytes().map(|b| String::from_utf8_lossy(&[b]).into_owned()).collect();
     Reply::ok(json!({"tokens": tokens, "token_strings": strings, "meta": meta()}))
 }
 
@@ -178,15 +129,8 @@ fn detokenize(body: &Value) -> Reply {
     if let Err(r) = model_of(body) {
         return r;
     }
-    let tokens = body
-        .get("tokens")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let bytes: Option<Vec<u8>> = tokens
-        .iter()
-        .map(|t| t.as_u64().and_then(|t| u8::try_from(t).ok()))
-        .collect();
+    let tokens = body.get("tokens").and_then(Value::as_array).cloned().unwrap_or_default();
+    let bytes: Option<Vec<u8>> = tokens.iter().map(|t| t.as_u64().and_then(|t| u8::try_from(t).ok())).collect();
     match bytes {
         Some(b) => Reply::ok(json!({"text": String::from_utf8_lossy(&b), "meta": meta()})),
         None => error(400, "invalid request: unknown token id"),
@@ -196,43 +140,23 @@ fn detokenize(body: &Value) -> Reply {
 fn embed(body: &Value) -> Reply {
     let model = match model_of(body) {
         Ok(m) if m.dims > 0 => m,
-        Ok(m) => {
-            return error(
-                400,
-                &format!("invalid request: model '{}' does not support embed", m.name),
-            )
-        }
+        Ok(m) => return error(400, &format!("invalid request: model '{}' does not support embed", m.name)),
         Err(r) => return r,
     };
     let input_type = body.get("input_type").and_then(Value::as_str);
     if model.name.ends_with("-v3.0") && input_type.is_none() {
-        return error(
-            400,
-            "invalid request: valid input_type must be provided with the provided model",
-        );
+        return error(400, "invalid request: valid input_type must be provided with the provided model");
     }
-    if let Some(t) = input_type.filter(|t| {
-        ![
-            "search_document",
-            "search_query",
-            "classification",
-            "clustering",
-        ]
-        .contains(t)
-    }) {
-        return error(
-            400,
-            &format!("invalid request: input_type '{t}' is not supported"),
-        );
+    if let Some(t) =
+        input_type.filter(|t| !["search_document", "search_query", "classification", "clustering"].contains(t))
+    {
+        return error(400, &format!("invalid request: input_type '{t}' is not supported"));
     }
     let Some(texts) = body.get("texts").and_then(Value::as_array) else {
         return error(400, "invalid request: texts must be an array of strings");
     };
     let texts: Vec<&str> = texts.iter().filter_map(Value::as_str).collect();
-    let embeddings: Vec<Vec<f32>> = texts
-        .iter()
-        .map(|t| fake_embedding(t, model.dims))
-        .collect();
+    let embeddings: Vec<Vec<f32>> = texts.iter().map(|t| fake_embedding(t, model.dims)).collect();
     Reply::ok(json!({
         "id": "embed-fake",
         "texts": texts,
@@ -246,13 +170,8 @@ fn classify(body: &Value) -> Reply {
     if let Err(r) = model_of(body) {
         return r;
     }
-    let inputs: Vec<&str> = body
-        .get("inputs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let inputs: Vec<&str> =
+        body.get("inputs").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     let examples: Vec<(&str, &str)> = body
         .get("examples")
         .and_then(Value::as_array)
@@ -261,10 +180,7 @@ fn classify(body: &Value) -> Reply {
         .filter_map(|e| Some((e.get("text")?.as_str()?, e.get("label")?.as_str()?)))
         .collect();
     if examples.len() < 2 {
-        return error(
-            400,
-            "invalid request: at least 2 examples are required when no fine-tuned model is used",
-        );
+        return error(400, "invalid request: at least 2 examples are required when no fine-tuned model is used");
     }
     if inputs.is_empty() {
         return error(400, "invalid request: inputs cannot be empty");
@@ -276,10 +192,7 @@ fn classify(body: &Value) -> Reply {
             let (score, label) = examples
                 .iter()
                 .map(|(text, label)| (overlap(text, input), *label))
-                .fold(
-                    (-1.0, ""),
-                    |best, cur| if cur.0 > best.0 { cur } else { best },
-                );
+                .fold((-1.0, ""), |best, cur| if cur.0 > best.0 { cur } else { best });
             let confidence = 0.5 + score / 2.0;
             json!({
                 "id": format!("classify-fake-{i}"),
@@ -300,44 +213,26 @@ fn rerank(body: &Value) -> Reply {
     if let Err(r) = model_of(body) {
         return r;
     }
-    let query = body
-        .get("query")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let query = body.get("query").and_then(Value::as_str).unwrap_or_default();
     let Some(docs) = body.get("documents").and_then(Value::as_array) else {
         return error(400, "invalid request: documents must be an array");
     };
     let fields: Vec<String> = body
         .get("rank_fields")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
         .unwrap_or_else(|| vec!["text".to_string()]);
     let text_of = |d: &Value| match d {
         Value::String(s) => s.clone(),
-        other => fields
-            .iter()
-            .filter_map(|f| other.get(f).and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join(" "),
+        other => fields.iter().filter_map(|f| other.get(f).and_then(Value::as_str)).collect::<Vec<_>>().join(" "),
     };
-    let mut scored: Vec<(usize, f64)> = docs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (i, overlap(query, &text_of(d))))
-        .collect();
+    let mut scored: Vec<(usize, f64)> =
+        docs.iter().enumerate().map(|(i, d)| (i, overlap(query, &text_of(d)))).collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     if let Some(n) = body.get("top_n").and_then(Value::as_u64) {
         scored.truncate(n as usize);
     }
-    let return_documents = body
-        .get("return_documents")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let return_documents = body.get("return_documents").and_then(Value::as_bool).unwrap_or(false);
     let results: Vec<Value> = scored
         .iter()
         .map(|(i, score)| {
@@ -358,19 +253,12 @@ fn chat(body: &Value) -> Reply {
     let Some(message) = body.get("message").and_then(Value::as_str) else {
         return error(400, "invalid request: message must be a string");
     };
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("command-r");
+    let model = body.get("model").and_then(Value::as_str).unwrap_or("command-r");
     if !MODELS.iter().any(|m| m.name == model) {
         return error(404, &format!("model '{model}' not found, make sure the correct model ID was used and that you have access to the model."));
     }
     let text = format!("echo: {message}");
-    let mut history: Vec<Value> = body
-        .get("chat_history")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let mut history: Vec<Value> = body.get("chat_history").and_then(Value::as_array).cloned().unwrap_or_default();
     history.push(json!({"role": "USER", "message": message}));
     history.push(json!({"role": "CHATBOT", "message": text}));
     Reply::ok(json!({

@@ -48,10 +48,7 @@ pub struct Fake {
 impl Fake {
     /// Starts a fake whose API lives under `base_path` (e.g. `/v1`), answering with `handler`
     /// unless a fault says otherwise.
-    pub fn start(
-        base_path: &'static str,
-        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
-    ) -> Fake {
+    pub fn start(base_path: &'static str, handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Fake {
         let faults = Arc::new(Faults::default());
         let f = faults.clone();
         let server = FakeServer::start(move |req| {
@@ -65,11 +62,7 @@ impl Fake {
             }
             handler(req)
         });
-        Fake {
-            server,
-            faults,
-            base_path,
-        }
+        Fake { server, faults, base_path }
     }
 
     /// The URL to give a client as its base URL (or Ollama host): the server URL plus the
@@ -87,10 +80,7 @@ impl Fake {
 
     /// Consults `fault` for every request (after queued faults): `Some(reply)` replaces the
     /// normal answer.
-    pub fn set_fault(
-        &self,
-        fault: impl FnMut(&Request) -> Option<Reply> + Send + 'static,
-    ) -> &Self {
+    pub fn set_fault(&self, fault: impl FnMut(&Request) -> Option<Reply> + Send + 'static) -> &Self {
         *self.faults.hook.lock().unwrap() = Some(Box::new(fault));
         self
     }
@@ -114,9 +104,7 @@ impl Deref for Fake {
 /// compute the expected vectors.
 pub fn fake_embedding(text: &str, dims: usize) -> Vec<f32> {
     // FNV-1a of the text seeds a splitmix64 sequence.
-    let mut state = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-    });
+    let mut state = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
     let mut next = || {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = state;
@@ -124,9 +112,7 @@ pub fn fake_embedding(text: &str, dims: usize) -> Vec<f32> {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     };
-    let mut v: Vec<f32> = (0..dims)
-        .map(|_| (next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0)
-        .collect();
+    let mut v: Vec<f32> = (0..dims).map(|_| (next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0).collect();
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
@@ -136,39 +122,28 @@ pub fn fake_embedding(text: &str, dims: usize) -> Vec<f32> {
 
 /// The bearer token of `Authorization: Bearer <token>`.
 fn bearer(req: &Request) -> Option<&str> {
-    req.header("authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
+    req.header("authorization").and_then(|v| v.strip_prefix("Bearer "))
 }
 
 /// The text of a chat message's `content`: a string, or the `text` of its parts.
 fn content_text(content: &Value) -> String {
     match content {
         Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join(" "),
+        Value::Array(parts) => {
+            parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join(" ")
+        }
         _ => String::new(),
     }
 }
 
 /// The content of the last message of a `messages` array.
 fn last_message(messages: &Value) -> String {
-    messages
-        .as_array()
-        .and_then(|m| m.last())
-        .and_then(|m| m.get("content"))
-        .map(content_text)
-        .unwrap_or_default()
+    messages.as_array().and_then(|m| m.last()).and_then(|m| m.get("content")).map(content_text).unwrap_or_default()
 }
 
 /// Lower-cased words, for the fakes' similarity scores.
 fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
 /// The share of `query`'s words found in `text` (0..=1).
@@ -206,7 +181,8 @@ mod tests {
     fn text_helpers() {
         assert_eq!(words("Hello, World!"), ["hello", "world"]);
         assert_eq!(overlap("red apple", "an apple"), 0.5);
-        let parts = serde_json::json!([{"type": "text", "text": "a"}, {"type": "image"}, {"type": "text", "text": "b"}]);
+        let parts =
+            serde_json::json!([{"type": "text", "text": "a"}, {"type": "image"}, {"type": "text", "text": "b"}]);
         assert_eq!(content_text(&parts), "a b");
     }
 }

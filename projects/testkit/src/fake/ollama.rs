@@ -8,13 +8,7 @@ use serde_json::{json, Value};
 /// Installed models: name, embedding dimensions, family, parameter size, size in bytes.
 const MODELS: &[(&str, usize, &str, &str, i64)] = &[
     ("llama3:latest", 4096, "llama", "8.0B", 4_661_224_676),
-    (
-        "nomic-embed-text:latest",
-        768,
-        "nomic-bert",
-        "137M",
-        274_302_450,
-    ),
+    ("nomic-embed-text:latest", 768, "nomic-bert", "137M", 274_302_450),
     ("all-minilm:latest", 384, "bert", "23M", 45_960_996),
 ];
 
@@ -45,11 +39,7 @@ fn error(status: u16, message: &str) -> Reply {
 type ModelRow = (&'static str, usize, &'static str, &'static str, i64);
 
 fn find_model(name: &str) -> Option<&'static ModelRow> {
-    let full = if name.contains(':') {
-        name.to_string()
-    } else {
-        format!("{name}:latest")
-    };
+    let full = if name.contains(':') { name.to_string() } else { format!("{name}:latest") };
     MODELS.iter().find(|m| m.0 == full)
 }
 
@@ -59,10 +49,7 @@ fn with_model(body: &Value, f: impl FnOnce(&'static ModelRow) -> Reply) -> Reply
     };
     match find_model(name) {
         Some(m) => f(m),
-        None => error(
-            404,
-            &format!("model \"{name}\" not found, try pulling it first"),
-        ),
+        None => error(404, &format!("model \"{name}\" not found, try pulling it first")),
     }
 }
 
@@ -103,22 +90,14 @@ fn ps() -> Reply {
 }
 
 fn stream_off(body: &Value) -> Option<Reply> {
-    (body.get("stream") != Some(&Value::Bool(false))).then(|| {
-        error(
-            400,
-            "the fake Ollama only answers \"stream\": false requests",
-        )
-    })
+    (body.get("stream") != Some(&Value::Bool(false)))
+        .then(|| error(400, "the fake Ollama only answers \"stream\": false requests"))
 }
 
 fn embed(body: &Value, model: &ModelRow) -> Reply {
     let inputs: Vec<String> = match body.get("input") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         _ => return error(400, "invalid input type"),
     };
     let embeddings: Vec<Vec<f32>> = inputs.iter().map(|t| fake_embedding(t, model.1)).collect();
@@ -136,33 +115,18 @@ fn generate(body: &Value, model: &ModelRow) -> Reply {
     if let Some(reply) = stream_off(body) {
         return reply;
     }
-    let prompt = body
-        .get("prompt")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let images = body
-        .get("images")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let prompt = body.get("prompt").and_then(Value::as_str).unwrap_or_default();
+    let images = body.get("images").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let b64 = base64::engine::general_purpose::STANDARD;
-    if images
-        .iter()
-        .any(|i| i.as_str().is_none_or(|s| b64.decode(s).is_err()))
-    {
+    if images.iter().any(|i| i.as_str().is_none_or(|s| b64.decode(s).is_err())) {
         return error(400, "illegal base64 data in images");
     }
     let mut response = format!("echo: {prompt}");
     if !images.is_empty() {
         response.push_str(&format!(" [{} images]", images.len()));
     }
-    let mut context: Vec<i64> = body
-        .get("context")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_i64)
-        .collect();
+    let mut context: Vec<i64> =
+        body.get("context").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_i64).collect();
     context.push(prompt.len() as i64);
     Reply::ok(json!({
         "model": model.0,

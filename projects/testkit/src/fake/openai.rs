@@ -35,30 +35,18 @@ pub fn openai(expected_key: &str) -> Fake {
             ("POST", "/v1/chat/completions") => chat(&req.json()),
             ("POST", "/v1/moderations") => moderations(&req.json()),
             ("GET", "/v1/models") => models(),
-            (m, p) => error(
-                404,
-                &format!("Invalid URL ({m} {p})"),
-                "invalid_request_error",
-                None,
-            ),
+            (m, p) => error(404, &format!("Invalid URL ({m} {p})"), "invalid_request_error", None),
         }
     })
 }
 
 /// The text a token-array input is embedded as: the ids joined by commas, e.g. `"15339,1917"`.
 pub fn tokens_text<T: ToString>(tokens: &[T]) -> String {
-    tokens
-        .iter()
-        .map(T::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    tokens.iter().map(T::to_string).collect::<Vec<_>>().join(",")
 }
 
 fn error(status: u16, message: &str, kind: &str, code: Option<&str>) -> Reply {
-    Reply::json(
-        status,
-        json!({"error": {"message": message, "type": kind, "param": null, "code": code}}),
-    )
+    Reply::json(status, json!({"error": {"message": message, "type": kind, "param": null, "code": code}}))
 }
 
 fn check_auth(req: &Request, key: &str) -> Option<Reply> {
@@ -96,29 +84,26 @@ fn mask(key: &str) -> String {
 /// The texts to embed, or an error reply.
 fn embedding_inputs(input: &Value) -> Result<Vec<String>, Reply> {
     let invalid = || {
-        error(400, "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.", "invalid_request_error", None)
+        error(
+            400,
+            "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.",
+            "invalid_request_error",
+            None,
+        )
     };
-    let token_list = |v: &Value| {
-        v.as_array()
-            .and_then(|a| a.iter().map(Value::as_u64).collect::<Option<Vec<_>>>())
-    };
+    let token_list = |v: &Value| v.as_array().and_then(|a| a.iter().map(Value::as_u64).collect::<Option<Vec<_>>>());
     let texts = match input {
         Value::String(s) => vec![s.clone()],
         Value::Array(items) if items.is_empty() => return Err(invalid()),
-        Value::Array(items) if items.iter().all(Value::is_string) => items
-            .iter()
-            .map(|s| s.as_str().unwrap_or_default().to_string())
-            .collect(),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            items.iter().map(|s| s.as_str().unwrap_or_default().to_string()).collect()
+        }
         Value::Array(items) if items.iter().all(Value::is_u64) => {
             vec![tokens_text(&token_list(input).ok_or_else(invalid)?)]
         }
         Value::Array(items) => items
             .iter()
-            .map(|t| {
-                token_list(t)
-                    .filter(|t| !t.is_empty())
-                    .map(|t| tokens_text(&t))
-            })
+            .map(|t| token_list(t).filter(|t| !t.is_empty()).map(|t| tokens_text(&t)))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(invalid)?,
         _ => return Err(invalid()),
@@ -131,12 +116,7 @@ fn embedding_inputs(input: &Value) -> Result<Vec<String>, Reply> {
 
 fn embeddings(body: &Value) -> Reply {
     let Some(model) = body.get("model").and_then(Value::as_str) else {
-        return error(
-            400,
-            "you must provide a model parameter",
-            "invalid_request_error",
-            None,
-        );
+        return error(400, "you must provide a model parameter", "invalid_request_error", None);
     };
     let texts = match embedding_inputs(body.get("input").unwrap_or(&Value::Null)) {
         Ok(t) => t,
@@ -144,20 +124,10 @@ fn embeddings(body: &Value) -> Reply {
     };
     let dims = match body.get("dimensions").and_then(Value::as_u64) {
         Some(_) if model == "text-embedding-ada-002" => {
-            return error(
-                400,
-                "This model does not support specifying dimensions.",
-                "invalid_request_error",
-                None,
-            )
+            return error(400, "This model does not support specifying dimensions.", "invalid_request_error", None)
         }
         Some(0) => {
-            return error(
-                400,
-                "Invalid 'dimensions': integer below minimum value.",
-                "invalid_request_error",
-                None,
-            )
+            return error(400, "Invalid 'dimensions': integer below minimum value.", "invalid_request_error", None)
         }
         Some(d) => d as usize,
         None if model == "text-embedding-3-large" => 3072,
@@ -190,17 +160,9 @@ fn embeddings(body: &Value) -> Reply {
 
 fn chat(body: &Value) -> Reply {
     let Some(model) = body.get("model").and_then(Value::as_str) else {
-        return error(
-            400,
-            "you must provide a model parameter",
-            "invalid_request_error",
-            None,
-        );
+        return error(400, "you must provide a model parameter", "invalid_request_error", None);
     };
-    let Some(messages) = body
-        .get("messages")
-        .filter(|m| m.as_array().is_some_and(|a| !a.is_empty()))
-    else {
+    let Some(messages) = body.get("messages").filter(|m| m.as_array().is_some_and(|a| !a.is_empty())) else {
         return error(
             400,
             "Invalid 'messages': empty array. Expected an array with minimum length 1.",
@@ -220,12 +182,8 @@ fn chat(body: &Value) -> Reply {
             })
         })
         .collect();
-    let prompt_tokens: usize = messages
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|m| token_count(&super::content_text(&m["content"])))
-        .sum();
+    let prompt_tokens: usize =
+        messages.as_array().into_iter().flatten().map(|m| token_count(&super::content_text(&m["content"]))).sum();
     let completion_tokens = token_count(&content) * n as usize;
     Reply::ok(json!({
         "id": "chatcmpl-fake",
@@ -245,17 +203,10 @@ fn chat(body: &Value) -> Reply {
 fn moderations(body: &Value) -> Reply {
     let inputs: Vec<String> = match body.get("input") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         _ => return error(400, "'$.input' is invalid.", "invalid_request_error", None),
     };
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("omni-moderation-latest");
+    let model = body.get("model").and_then(Value::as_str).unwrap_or("omni-moderation-latest");
     let results: Vec<Value> = inputs
         .iter()
         .map(|text| {

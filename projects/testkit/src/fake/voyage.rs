@@ -40,41 +40,24 @@ fn embeddings(body: &Value) -> Reply {
     };
     let inputs: Vec<String> = match body.get("input") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => {
-            return error(
-                400,
-                "Input cannot be empty and must be a string or a list of strings.",
-            )
+        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => {
+            a.iter().filter_map(Value::as_str).map(str::to_string).collect()
         }
+        _ => return error(400, "Input cannot be empty and must be a string or a list of strings."),
     };
     match body.get("input_type") {
         None | Some(Value::Null) => {}
         Some(Value::String(t)) if t == "query" || t == "document" => {}
         Some(other) => {
-            return error(
-                400,
-                &format!(
-                    "Value {other} is not a valid input_type; use 'query', 'document' or null."
-                ),
-            )
+            return error(400, &format!("Value {other} is not a valid input_type; use 'query', 'document' or null."))
         }
     }
-    let dims = body
-        .get("output_dimension")
-        .and_then(Value::as_u64)
-        .map_or(default_dims, |d| d as usize);
+    let dims = body.get("output_dimension").and_then(Value::as_u64).map_or(default_dims, |d| d as usize);
     let data: Vec<Value> = inputs
         .iter()
         .enumerate()
         .map(|(index, text)| json!({"object": "embedding", "embedding": fake_embedding(text, dims), "index": index}))
         .collect();
     let tokens: usize = inputs.iter().map(|t| token_count(t)).sum();
-    Reply::ok(
-        json!({"object": "list", "data": data, "model": model, "usage": {"total_tokens": tokens}}),
-    )
+    Reply::ok(json!({"object": "list", "data": data, "model": model, "usage": {"total_tokens": tokens}}))
 }

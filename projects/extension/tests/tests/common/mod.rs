@@ -55,8 +55,7 @@ pub fn install_scripts(out_dir: &Path) -> Result<InstalledScripts> {
     for entry in std::fs::read_dir(out_dir)? {
         let path = entry?.path();
         let target = dest.join(path.file_name().unwrap());
-        std::fs::copy(&path, &target)
-            .with_context(|| format!("copying into {}", dest.display()))?;
+        std::fs::copy(&path, &target).with_context(|| format!("copying into {}", dest.display()))?;
         installed.push(target);
     }
     Ok(InstalledScripts(installed))
@@ -80,25 +79,8 @@ pub struct PsqlOutput {
 pub fn psql(cluster: &PgCluster, db: &str, user: &str, sql: &str) -> Result<PsqlOutput> {
     let out = cluster
         .command("psql")
-        .args([
-            "-X",
-            "-q",
-            "-At",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-        ])
-        .args([
-            "-p",
-            &cluster.port.to_string(),
-            "-U",
-            user,
-            "-d",
-            db,
-            "-c",
-            sql,
-        ])
+        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+        .args(["-p", &cluster.port.to_string(), "-U", user, "-d", db, "-c", sql])
         .stdin(Stdio::null())
         .output()?;
     Ok(PsqlOutput {
@@ -128,4 +110,13 @@ pub fn unique_version(major: u32, patch: u32, pre: Option<&str>) -> String {
 /// A SQL string literal (for building test statements; production code never does this).
 pub fn sql_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Runs SQL that must fail, and checks that its error mentions `expected`.
+pub fn psql_err(cluster: &PgCluster, db: &str, user: &str, sql: &str, expected: &str) -> Result<()> {
+    let out = psql(cluster, db, user, sql)?;
+    if out.ok || !out.stderr.contains(expected) {
+        bail!("{sql}: expected an error mentioning {expected:?}, got ok={} stderr={:?}", out.ok, out.stderr);
+    }
+    Ok(())
 }
