@@ -3,7 +3,10 @@
 
 use pgrx::prelude::*;
 
+mod call;
+mod models;
 mod secrets;
+mod vector;
 
 ::pgrx::pg_module_magic!(name, version);
 

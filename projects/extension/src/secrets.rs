@@ -8,12 +8,7 @@ fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
-fn setting(name: &str) -> Option<String> {
-    Spi::get_one_with_args::<String>("select pg_catalog.current_setting($1, true)", &[name.into()])
-        .ok()
-        .flatten()
-        .filter(|v| !v.is_empty())
-}
+use crate::call::setting;
 
 fn env_permitted(name: &str) -> bool {
     Spi::get_one_with_args::<bool>(
@@ -57,16 +52,26 @@ pub fn lookup(name: &str) -> Lookup {
 
 /// The key for a model call: the explicit argument, else the named secret; a clear error otherwise.
 pub fn resolve_key(api_key: Option<&str>, api_key_name: Option<&str>, default_name: &str) -> String {
+    match find_key(api_key, api_key_name, default_name) {
+        Some(k) => k,
+        None => error!(
+            "missing API key: secret {name} is not set; pass api_key, run `set ai.{lower} = '...'`, or set the environment variable {name} for the server and grant it with ai.grant_secret",
+            name = api_key_name.unwrap_or(default_name),
+            lower = api_key_name.unwrap_or(default_name).to_lowercase()
+        ),
+    }
+}
+
+/// Like [`resolve_key`], but a missing secret is `None` (for servers that need no key); a
+/// secret the user may not read is still an error.
+pub fn find_key(api_key: Option<&str>, api_key_name: Option<&str>, default_name: &str) -> Option<String> {
     if let Some(k) = api_key.filter(|k| !k.is_empty()) {
-        return k.to_string();
+        return Some(k.to_string());
     }
     let name = api_key_name.unwrap_or(default_name);
     match lookup(name) {
-        Lookup::Found(v) => v,
-        Lookup::Missing => error!(
-            "missing API key: secret {name} is not set; pass api_key, run `set ai.{} = '...'`, or set the environment variable {name} for the server and grant it with ai.grant_secret",
-            name.to_lowercase()
-        ),
+        Lookup::Found(v) => Some(v),
+        Lookup::Missing => None,
         Lookup::Forbidden => error!(
             "permission denied for secret {name}: ask an administrator to run select ai.grant_secret('{name}', '<your role>')"
         ),

@@ -2,6 +2,8 @@
 //! pgvector's varlena layout directly (header, i16 dimensions, i16 unused, then f32s), so no
 //! text round trip or cast is needed.
 
+use pgrx::callconv::{BoxRet, FcInfo};
+use pgrx::datum::Datum;
 use pgrx::pg_sys;
 use pgrx::pgrx_sql_entity_graph::metadata::{ArgumentError, ReturnsError, ReturnsRef, SqlMappingRef, SqlTranslatable, TypeOrigin};
 use pgrx::prelude::*;
@@ -58,5 +60,15 @@ impl IntoDatum for Vector {
             cell.set(Some(oid));
             oid
         })
+    }
+}
+
+// SAFETY: returns the datum built by into_datum (palloc'd in the function's memory context).
+unsafe impl BoxRet for Vector {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        match self.into_datum() {
+            Some(datum) => unsafe { fcinfo.return_raw_datum(datum) },
+            None => fcinfo.return_null(),
+        }
     }
 }
