@@ -59,9 +59,11 @@ pub fn run<T>(fut: impl Future<Output = Result<T>>, mut interrupted: impl FnMut(
     }
     runtime()?.block_on(async move {
         tokio::pin!(fut);
-        let mut tick = tokio::time::interval(POLL_INTERVAL);
+        // Not `interval()`: its first tick waits for the timer wheel's next millisecond, which
+        // cost every call ~1 ms; `interval_at` starts one poll interval from now.
+        let start = tokio::time::Instant::now() + POLL_INTERVAL;
+        let mut tick = tokio::time::interval_at(start, POLL_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick.tick().await; // the first tick completes at once
         loop {
             tokio::select! {
                 biased;

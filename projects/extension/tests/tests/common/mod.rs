@@ -120,3 +120,48 @@ pub fn psql_err(cluster: &PgCluster, db: &str, user: &str, sql: &str, expected: 
     }
     Ok(())
 }
+
+/// A small embedding config for tests (4 dimensions: vectors are easy to write by hand).
+pub const EMBED4: &str = "ai.embedding_openai('text-embedding-3-small', 4)";
+
+/// A new database on `pg` with `create extension ai cascade` run in it.
+pub async fn db_with_ai(pg: &PgCluster, prefix: &str) -> Result<String> {
+    let db = pg.create_db(prefix).await?;
+    psql_ok(pg, &db, "create extension ai cascade")?;
+    Ok(db)
+}
+
+/// The output of a server program (`pg_dump`, `pg_restore`) run against `pg` as the server's OS user.
+pub struct ToolOutput {
+    pub ok: bool,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+/// Runs `program` with the cluster's host, port and user, then `args`; `stdin` is piped in.
+pub fn run_tool(pg: &PgCluster, program: &str, args: &[&str], stdin: Option<&[u8]>) -> Result<ToolOutput> {
+    use std::io::Write;
+    let mut child = pg
+        .command(program)
+        .args(["-h", "127.0.0.1", "-p", &pg.port.to_string(), "-U", "postgres"])
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {program}"))?;
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        // written from a thread so a full stdout pipe cannot deadlock us
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+    }
+    let out = child.wait_with_output()?;
+    Ok(ToolOutput {
+        ok: out.status.success(),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}

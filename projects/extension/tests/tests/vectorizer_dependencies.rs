@@ -1,0 +1,74 @@
+//! pg_depend entries: a vectorizer's target and queue depend on its source (and the queue on the
+//! target), so dropping the source needs `cascade`, which takes the whole vectorizer with it.
+
+mod common;
+
+use anyhow::Result;
+use common::*;
+use testkit::PgCluster;
+
+#[tokio::test]
+async fn dropping_the_source_needs_cascade_which_takes_the_vectorizer_with_it() -> Result<()> {
+    let pg = PgCluster::shared();
+    let db = db_with_ai(pg, "deps_drop").await?;
+    psql_ok(pg, &db, "create table docs(id int primary key, body text); insert into docs values (1, 'a')")?;
+    let id: i32 = psql_ok(pg, &db, &format!("select ai.create_vectorizer('docs'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'))"))?.parse()?;
+    assert_eq!(
+        psql_ok(pg, &db, "select string_agg(format('%s -> %s', objid::regclass, refobjid::regclass), ', ' order by objid::regclass::text, refobjid::regclass::text) from pg_depend where classid = 'pg_class'::regclass and refclassid = 'pg_class'::regclass and deptype = 'n' and objsubid = 0 and refobjsubid = 0")?,
+        format!("ai._vectorizer_q_{id} -> docs, ai._vectorizer_q_{id} -> docs_embedding_store, docs_embedding_store -> docs")
+    );
+
+    let out = psql(pg, &db, "postgres", "drop table docs")?;
+    assert!(!out.ok, "refused without cascade");
+    for expected in [
+        "cannot drop table docs because other objects depend on it".to_string(),
+        "table docs_embedding_store depends on table docs".to_string(),
+        "view docs_embedding depends on table docs".to_string(),
+        format!("table ai._vectorizer_q_{id} depends on table docs"),
+        "Use DROP ... CASCADE".to_string(),
+    ] {
+        assert!(out.stderr.contains(&expected), "missing {expected:?} in {}", out.stderr);
+    }
+    let out = psql(pg, &db, "postgres", "drop table docs_embedding_store")?;
+    assert!(!out.ok && out.stderr.contains(&format!("table ai._vectorizer_q_{id} depends on table docs_embedding_store")), "{}", out.stderr);
+
+    psql_ok(pg, &db, "drop table docs cascade")?;
+    assert_eq!(
+        psql_ok(pg, &db, &format!("select to_regclass('docs_embedding_store') is null, to_regclass('docs_embedding') is null, to_regclass('ai._vectorizer_q_{id}') is null, to_regprocedure('ai._vectorizer_src_trg_{id}()') is null, to_regprocedure('ai._vectorizer_src_trg_{id}_truncate()') is null, (select count(*) from ai.vectorizer)"))?,
+        "t|t|t|t|t|0"
+    );
+
+    // drop_vectorizer(drop_all => true) still works with the entries in place
+    psql_ok(pg, &db, "create table d2(id int primary key, body text)")?;
+    let id2: i32 = psql_ok(pg, &db, &format!("select ai.create_vectorizer('d2'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'))"))?.parse()?;
+    let out = psql(pg, &db, "postgres", &format!("select ai.drop_vectorizer({id2}, drop_all => true)"))?;
+    assert!(out.ok && !out.stderr.contains("NOTICE"), "quietly: {}", out.stderr);
+    psql_ok(pg, &db, "drop table d2")?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn dependencies_cannot_be_forged_onto_tables_of_another_owner() -> Result<()> {
+    let pg = PgCluster::shared();
+    let db = db_with_ai(pg, "deps_forge").await?;
+    let mallory = format!("mallory_{}", std::process::id());
+    psql_ok(pg, &db, &format!("do $$ begin if not exists (select from pg_roles where rolname = '{mallory}') then create role {mallory} login; end if; end $$; create schema s_m authorization {mallory}; select ai.grant_ai_usage('{mallory}'); create table victim(id int primary key)"))?;
+    psql_ok(pg, &db, &format!("set role {mallory}; create table s_m.src(id int primary key); create table s_m.q(id int)"))?;
+
+    // a forged catalog row: mallory's source, the victim as target
+    let out = psql(pg, &db, &mallory, "insert into ai.vectorizer (source_schema, source_table, source_pk, target_schema, target_table, view_schema, view_name, trigger_name, queue_schema, queue_table, config) values ('s_m', 'src', '[]', 'public', 'victim', 's_m', 'v', 't', 's_m', 'q', '{}') returning id")?;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stderr.contains("WARNING:  vectorizer") && out.stderr.contains("dependencies on its source table not recorded: only the owner of public.victim may record"), "{}", out.stderr);
+    let forged = out.stdout.trim();
+    psql_err(pg, &db, &mallory, &format!("select ai._vectorizer_create_dependencies({forged})"), "only the owner of public.victim may record the dependencies")?;
+    assert_eq!(psql_ok(pg, &db, "select count(*) from pg_depend where objid = 'victim'::regclass and refclassid = 'pg_class'::regclass and deptype = 'n'")?, "0");
+    let out = psql(pg, &db, &mallory, "drop table s_m.src cascade")?;
+    assert!(out.ok, "{}", out.stderr);
+    assert_eq!(psql_ok(pg, &db, "select to_regclass('victim') is not null")?, "t");
+
+    // roles without ai usage may not call it at all
+    let nobody = format!("nobody_{}", std::process::id());
+    psql_ok(pg, &db, &format!("do $$ begin if not exists (select from pg_roles where rolname = '{nobody}') then create role {nobody} login; end if; end $$; grant usage on schema ai to {nobody}"))?;
+    psql_err(pg, &db, &nobody, "select ai._vectorizer_create_dependencies(1)", "permission denied for function _vectorizer_create_dependencies")?;
+    Ok(())
+}
