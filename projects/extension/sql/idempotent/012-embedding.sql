@@ -100,6 +100,34 @@ end;
 $func$ language plpgsql immutable security invoker
 set search_path to pg_catalog, pg_temp;
 
+-- A sentence-transformers model run locally: by the worker, and by ai.sentence_transformers_embed
+-- in a backend (ai.vectorizer_embed). `model` names a directory in the models directory
+-- (ai.models_dir / PGAI_MODELS_DIR); `engine` (onnx, candle, auto) overrides the automatic choice.
+create or replace function ai.embedding_sentence_transformers
+( model pg_catalog.text default 'all-MiniLM-L6-v2'
+, dimensions pg_catalog.int4 default 384
+, engine pg_catalog.text default null
+) returns pg_catalog.jsonb
+as $func$
+begin
+    if model is null or pg_catalog.btrim(model) operator(pg_catalog.=) '' then
+        raise exception 'model is required, e.g. ''all-MiniLM-L6-v2''';
+    end if;
+    perform ai._validate_dimensions(dimensions);
+    if engine is not null and pg_catalog.lower(engine) not in ('onnx', 'candle', 'auto') then
+        raise exception 'engine must be null, ''onnx'', ''candle'' or ''auto'' (got %)', pg_catalog.quote_literal(engine);
+    end if;
+    return ai._strip_null_keys(pg_catalog.jsonb_build_object
+    ( 'implementation', 'sentence_transformers'
+    , 'config_type', 'embedding'
+    , 'model', model
+    , 'dimensions', dimensions
+    , 'engine', pg_catalog.lower(engine)
+    ));
+end;
+$func$ language plpgsql immutable security invoker
+set search_path to pg_catalog, pg_temp;
+
 create or replace function ai._validate_embedding(config pg_catalog.jsonb) returns void
 as $func$
 begin
@@ -108,8 +136,8 @@ begin
     end if;
     perform ai._check_config(config, 'embedding', 'an ai.embedding_* function');
     if config operator(pg_catalog.->>) 'implementation' is null
-       or config operator(pg_catalog.->>) 'implementation' not in ('openai', 'ollama', 'voyageai') then
-        raise exception 'unrecognized embedding implementation %; expected openai, ollama or voyageai',
+       or config operator(pg_catalog.->>) 'implementation' not in ('openai', 'ollama', 'voyageai', 'sentence_transformers') then
+        raise exception 'unrecognized embedding implementation %; expected openai, ollama, voyageai or sentence_transformers',
             coalesce(pg_catalog.quote_literal(config operator(pg_catalog.->>) 'implementation'), 'null');
     end if;
     if config operator(pg_catalog.->>) 'model' is null then

@@ -124,6 +124,10 @@ begin
     _trigger_name = pg_catalog.format('_vectorizer_src_trg_%s', _id);
     select e.extversion into _version from pg_catalog.pg_extension e where e.extname operator(pg_catalog.=) 'ai';
 
+    if scheduling operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'timescaledb' then
+        scheduling = scheduling operator(pg_catalog.||) pg_catalog.jsonb_build_object('job_id', ai._vectorizer_schedule_job(_id, scheduling));
+    end if;
+
     perform ai._vectorizer_create_target_table(_source_schema, _source_table, _source_pk, target_schema, target_table,
         (embedding operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4);
     perform ai._vectorizer_create_view(view_schema, view_name, _source_schema, _source_table, _source_pk, target_schema, target_table);
@@ -145,7 +149,7 @@ begin
       , 'scheduling', scheduling
       , 'processing', processing
       )
-    );
+    );  -- a trigger on ai.vectorizer records the pg_depend entries (025-vectorizer-dependencies.sql)
 
     perform ai._vectorizer_grant(grant_to, _source_schema, _source_table, target_schema, target_table,
         view_schema, view_name, queue_schema, queue_table);
@@ -167,6 +171,9 @@ begin
     if not found then
         raise exception 'vectorizer % does not exist', vectorizer_id;
     end if;
+    -- the row goes first, so the sql_drop event trigger finds nothing to clean up after us
+    delete from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id;
+    perform ai._vectorizer_unschedule_job(_v.id, (_v.config operator(pg_catalog.#>>) '{scheduling,job_id}')::pg_catalog.int8);
     if ai._relation_exists(_v.source_schema, _v.source_table) then
         execute pg_catalog.format('drop trigger if exists %I on %I.%I', _v.trigger_name, _v.source_schema, _v.source_table);
         execute pg_catalog.format('drop trigger if exists %I on %I.%I', _v.trigger_name operator(pg_catalog.||) '_truncate', _v.source_schema, _v.source_table);
@@ -178,7 +185,6 @@ begin
         execute pg_catalog.format('drop view if exists %I.%I', _v.view_schema, _v.view_name);
         execute pg_catalog.format('drop table if exists %I.%I', _v.target_schema, _v.target_table);
     end if;
-    delete from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id;
 end;
 $func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;
 

@@ -32,6 +32,12 @@ begin
             , input_type => coalesce(input_type, _c operator(pg_catalog.->>) 'input_type')
             , api_key_name => _c operator(pg_catalog.->>) 'api_key_name'
             );
+        when 'sentence_transformers' then
+            return ai.sentence_transformers_embed
+            ( _c operator(pg_catalog.->>) 'model', input_text
+            , engine => _c operator(pg_catalog.->>) 'engine'
+            , dimensions => (_c operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4
+            );
     end case;
 end;
 $func$ language plpgsql immutable security invoker

@@ -1,15 +1,16 @@
 //! The model-calling SQL functions, one module per provider. Each resolves its settings (key,
 //! base URL or host), calls the providers crate through [`crate::call::call`], and returns what
-//! the provider returned: jsonb as returned, `vector` for embeddings, tables for lists.
+//! the provider returned: jsonb as returned, `vector` for embeddings, tables for lists. `local`
+//! runs sentence-transformers models inside the backend instead of calling an API.
 
 pub mod anthropic;
 pub mod cohere;
+pub mod local;
 pub mod ollama;
 pub mod openai;
 pub mod voyage;
 
 use pgrx::datum::TimestampWithTimeZone;
-use pgrx::prelude::*;
 use std::str::FromStr;
 
 /// An RFC 3339 timestamp from an API as `timestamptz`; `None` when absent or unreadable.

@@ -23,7 +23,11 @@ fn vectorizer(pg: &PgCluster, db: &str, table: &str, rows: i32) -> Result<i32> {
 }
 
 fn set_indexing(pg: &PgCluster, db: &str, id: i32, indexing: &str) -> Result<()> {
-    psql_ok(pg, db, &format!("update ai.vectorizer set config = jsonb_set(config, '{{indexing}}', {indexing}) where id = {id}"))?;
+    psql_ok(
+        pg,
+        db,
+        &format!("update ai.vectorizer set config = jsonb_set(config, '{{indexing}}', {indexing}) where id = {id}"),
+    )?;
     Ok(())
 }
 
@@ -48,7 +52,12 @@ async fn the_index_is_created_once_min_rows_are_reached_and_the_queue_is_empty()
     let id = vectorizer(pg, &db, "docs", 5)?;
     assert_eq!(if_needed(pg, &db, id)?, "f", "indexing none: never");
 
-    set_indexing(pg, &db, id, "ai.indexing_hnsw(min_rows => 3, opclass => 'vector_l2_ops', m => 8, ef_construction => 20)")?;
+    set_indexing(
+        pg,
+        &db,
+        id,
+        "ai.indexing_hnsw(min_rows => 3, opclass => 'vector_l2_ops', m => 8, ef_construction => 20)",
+    )?;
     assert_eq!(if_needed(pg, &db, id)?, "f", "5 items queued");
     psql_ok(pg, &db, &format!("delete from ai._vectorizer_q_{id}"))?;
     assert_eq!(if_needed(pg, &db, id)?, "f", "queue empty, but 0 of 3 rows");
@@ -66,7 +75,13 @@ async fn the_index_is_created_once_min_rows_are_reached_and_the_queue_is_empty()
         psql_ok(pg, &db, &format!("select ai._vectorizer_vector_index_exists('public', 'docs_embedding_store', config->'indexing'), ai._vectorizer_vector_index_exists('public', 'docs_embedding_store', ai.indexing_diskann()), ai._vectorizer_should_create_vector_index(v) from ai.vectorizer v where id = {id}"))?,
         "t|f|f"
     );
-    psql_err(pg, &db, "postgres", "select ai._vectorizer_vector_index_exists('public', 'docs_embedding_store', ai.indexing_none())", "has no vector index")?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai._vectorizer_vector_index_exists('public', 'docs_embedding_store', ai.indexing_none())",
+        "has no vector index",
+    )?;
     Ok(())
 }
 
@@ -82,7 +97,8 @@ async fn options_min_rows_zero_and_create_when_queue_empty_false() -> Result<()>
     assert_eq!(if_needed(pg, &db, id)?, "t", "queue not empty, but create_when_queue_empty => false");
     let indexes = vector_indexes(pg, &db, "docs")?;
     assert!(
-        indexes.contains("USING hnsw (embedding vector_cosine_ops)\n") || indexes.ends_with("USING hnsw (embedding vector_cosine_ops)"),
+        indexes.contains("USING hnsw (embedding vector_cosine_ops)\n")
+            || indexes.ends_with("USING hnsw (embedding vector_cosine_ops)"),
         "defaults: cosine, no options: {indexes}"
     );
     assert!(indexes.contains("USING ivfflat"), "{indexes}");
@@ -95,9 +111,27 @@ async fn diskann_without_vectorscale_and_bad_input_are_clear_errors() -> Result<
     let db = db_with_ai(pg, "idx_diskann").await?;
     let id = vectorizer(pg, &db, "docs", 1)?;
     set_indexing(pg, &db, id, "ai.indexing_diskann(min_rows => 0, create_when_queue_empty => false)")?;
-    psql_err(pg, &db, "postgres", &format!("select ai._vectorizer_create_vector_index_if_needed({id})"), "indexing_diskann needs the vectorscale extension (pgvectorscale), which is not installed")?;
-    psql_err(pg, &db, "postgres", "select ai._vectorizer_create_vector_index('public', 'docs_embedding_store', ai.indexing_none())", "has no vector index")?;
-    psql_err(pg, &db, "postgres", "select ai._vectorizer_create_vector_index_if_needed(9999)", "vectorizer 9999 does not exist")?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        &format!("select ai._vectorizer_create_vector_index_if_needed({id})"),
+        "indexing_diskann needs the vectorscale extension (pgvectorscale), which is not installed",
+    )?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai._vectorizer_create_vector_index('public', 'docs_embedding_store', ai.indexing_none())",
+        "has no vector index",
+    )?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai._vectorizer_create_vector_index_if_needed(9999)",
+        "vectorizer 9999 does not exist",
+    )?;
     assert_eq!(vector_indexes(pg, &db, "docs")?, "");
     Ok(())
 }
@@ -192,7 +226,11 @@ async fn execute_vectorizer_and_the_job_procedure_run_the_indexing_step() -> Res
     assert_eq!(vector_indexes(pg, &db, "b")?.lines().count(), 1);
 
     let out = psql(pg, &db, "postgres", "call ai._vectorizer_job(42, '{\"vectorizer_id\": 9999}')")?;
-    assert!(out.ok && out.stderr.contains("WARNING:  vectorizer 9999 does not exist: job 42 has nothing to do"), "{}", out.stderr);
+    assert!(
+        out.ok && out.stderr.contains("WARNING:  vectorizer 9999 does not exist: job 42 has nothing to do"),
+        "{}",
+        out.stderr
+    );
     psql_err(pg, &db, "postgres", "call ai._vectorizer_job()", "must hold a vectorizer_id")?;
     psql_err(pg, &db, "postgres", "select ai.execute_vectorizer(9999)", "vectorizer 9999 does not exist")?;
     Ok(())

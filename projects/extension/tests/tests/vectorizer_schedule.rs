@@ -49,7 +49,11 @@ values (pg_nextoid('pg_extension', 'oid', 'pg_extension_oid_index'), 'timescaled
 "#;
 
 fn create(pg: &PgCluster, db: &str, table: &str, extra: &str) -> Result<i32> {
-    psql_ok(pg, db, &format!("create table {table}(id int primary key, body text); insert into {table} values (1, 'x')"))?;
+    psql_ok(
+        pg,
+        db,
+        &format!("create table {table}(id int primary key, body text); insert into {table} values (1, 'x')"),
+    )?;
     Ok(psql_ok(pg, db, &format!("select ai.create_vectorizer('{table}'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'){extra})"))?.parse()?)
 }
 
@@ -59,18 +63,38 @@ async fn without_timescaledb_scheduling_calls_are_clear_errors() -> Result<()> {
     let db = db_with_ai(pg, "sched_none").await?;
     let id = create(pg, &db, "docs", "")?;
     let err = |sql: &str, expected: &str| psql_err(pg, &db, "postgres", sql, expected);
-    err(&format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_timescaledb())"), "scheduling_timescaledb needs the timescaledb extension, which is not installed")?;
-    err(&format!("select ai._vectorizer_schedule_job({id}, '{{\"implementation\": \"cron\"}}')"), "scheduling implementation 'cron' cannot be scheduled")?;
-    assert_eq!(psql_ok(pg, &db, &format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_none()) is null"))?, "t");
-    err(&format!("select ai.enable_vectorizer_schedule({id})"), &format!("vectorizer {id} has no schedule to enable: its scheduling is none"))?;
-    err(&format!("select ai.disable_vectorizer_schedule({id})"), &format!("vectorizer {id} has no schedule to disable: its scheduling is none"))?;
+    err(
+        &format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_timescaledb())"),
+        "scheduling_timescaledb needs the timescaledb extension, which is not installed",
+    )?;
+    err(
+        &format!("select ai._vectorizer_schedule_job({id}, '{{\"implementation\": \"cron\"}}')"),
+        "scheduling implementation 'cron' cannot be scheduled",
+    )?;
+    assert_eq!(
+        psql_ok(pg, &db, &format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_none()) is null"))?,
+        "t"
+    );
+    err(
+        &format!("select ai.enable_vectorizer_schedule({id})"),
+        &format!("vectorizer {id} has no schedule to enable: its scheduling is none"),
+    )?;
+    err(
+        &format!("select ai.disable_vectorizer_schedule({id})"),
+        &format!("vectorizer {id} has no schedule to disable: its scheduling is none"),
+    )?;
     err("select ai.enable_vectorizer_schedule(9999)", "vectorizer 9999 does not exist")?;
     err("select ai.disable_vectorizer_schedule(9999)", "vectorizer 9999 does not exist")?;
     psql_ok(pg, &db, &format!("select ai.execute_vectorizer({id})"))?;
 
     // a catalog row scheduled by TimescaleDB (say, restored into a database without it)
     psql_ok(pg, &db, &format!("update ai.vectorizer set config = jsonb_set(config, '{{scheduling}}', ai.scheduling_timescaledb() || '{{\"job_id\": 1000}}') where id = {id}"))?;
-    err(&format!("select ai.disable_vectorizer_schedule({id})"), &format!("vectorizer {id} is scheduled by TimescaleDB job 1000, but the timescaledb extension is not installed"))?;
+    err(
+        &format!("select ai.disable_vectorizer_schedule({id})"),
+        &format!(
+            "vectorizer {id} is scheduled by TimescaleDB job 1000, but the timescaledb extension is not installed"
+        ),
+    )?;
     psql_ok(pg, &db, &format!("select ai.execute_vectorizer({id})"))?;
     psql_ok(pg, &db, &format!("select ai.drop_vectorizer({id})"))?;
     Ok(())
@@ -81,20 +105,36 @@ async fn with_a_timescaledb_stand_in_jobs_are_created_toggled_and_deleted() -> R
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "sched_fake").await?;
     psql_ok(pg, &db, FAKE_TIMESCALEDB)?;
-    let jobs = || psql_ok(pg, &db, "select coalesce(string_agg(concat_ws(' ', job_id, proc, schedule_interval, config, initial_start at time zone 'UTC', scheduled, fixed_schedule, timezone), E'\n' order by job_id), '') from fake_ts.jobs");
+    let jobs = || {
+        psql_ok(pg, &db, "select coalesce(string_agg(concat_ws(' ', job_id, proc, schedule_interval, config, initial_start at time zone 'UTC', scheduled, fixed_schedule, timezone), E'\n' order by job_id), '') from fake_ts.jobs")
+    };
 
     // scheduling_default resolves to TimescaleDB when it is installed, and indexing_default to hnsw
     let a = create(pg, &db, "a", "")?;
     assert_eq!(
-        psql_ok(pg, &db, &format!("select config->'scheduling', config->'indexing'->>'implementation' from ai.vectorizer where id = {a}"))?,
+        psql_ok(
+            pg,
+            &db,
+            &format!(
+                "select config->'scheduling', config->'indexing'->>'implementation' from ai.vectorizer where id = {a}"
+            )
+        )?,
         r#"{"job_id": 1000, "config_type": "scheduling", "implementation": "timescaledb", "schedule_interval": "00:05:00"}|hnsw"#
     );
-    let b = create(pg, &db, "b", ", scheduling => ai.scheduling_timescaledb(interval '10m', '2030-01-02 03:04:05+00', false, 'Europe/Paris')")?;
+    let b = create(
+        pg,
+        &db,
+        "b",
+        ", scheduling => ai.scheduling_timescaledb(interval '10m', '2030-01-02 03:04:05+00', false, 'Europe/Paris')",
+    )?;
     assert_eq!(
         jobs()?,
         format!("1000 ai._vectorizer_job 00:05:00 {{\"vectorizer_id\": {a}}} t t\n1001 ai._vectorizer_job 00:10:00 {{\"vectorizer_id\": {b}}} 2030-01-02 03:04:05 t f Europe/Paris")
     );
-    assert_eq!(psql_ok(pg, &db, &format!("select config->'scheduling'->>'job_id' from ai.vectorizer where id = {b}"))?, "1001");
+    assert_eq!(
+        psql_ok(pg, &db, &format!("select config->'scheduling'->>'job_id' from ai.vectorizer where id = {b}"))?,
+        "1001"
+    );
 
     psql_ok(pg, &db, &format!("select ai.disable_vectorizer_schedule({b})"))?;
     assert_eq!(psql_ok(pg, &db, "select scheduled from fake_ts.jobs where job_id = 1001")?, "f");

@@ -1,6 +1,8 @@
 //! Helpers for the extension's tests: build other versions of the SQL, install them, run psql.
 #![allow(dead_code)]
 
+pub mod hub;
+
 use ai_sqlbuild::{build, BuildOptions, Version};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -162,6 +164,27 @@ pub fn run_tool(pg: &PgCluster, program: &str, args: &[&str], stdin: Option<&[u8
     Ok(ToolOutput {
         ok: out.status.success(),
         stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// Runs a script through psql's standard input: each statement is its own transaction (as
+/// when a user pastes it), so procedures that commit work.
+pub fn psql_script(cluster: &PgCluster, db: &str, sql: &str) -> Result<PsqlOutput> {
+    use std::io::Write;
+    let mut child = cluster
+        .command("psql")
+        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
+        .args(["-p", &cluster.port.to_string(), "-U", "postgres", "-d", db, "-f", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    child.stdin.take().expect("stdin").write_all(sql.as_bytes())?;
+    let out = child.wait_with_output()?;
+    Ok(PsqlOutput {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
 }

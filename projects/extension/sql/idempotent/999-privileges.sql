@@ -1,0 +1,89 @@
+-- Privileges: ai.grant_ai_usage, and the administrators of a new install.
+
+-- Grants `to_user` what a non-owner needs to use the extension: usage and create on schema ai;
+-- select, insert, update, delete on its tables; usage and select on its sequences; select on its
+-- views; execute on its functions and procedures. The bookkeeping tables ai.migration and
+-- ai.feature_flag and the secret permissions table ai._secret_permissions are left to admins.
+-- With admin => true: all privileges on all of them, with grant option, and every secret of the
+-- server's environment (a '*' row in ai._secret_permissions).
+-- It covers the extension's own objects as they are now: run it again after an upgrade that adds
+-- objects. A vectorizer's queue, target and view belong to its creator; create_vectorizer's
+-- grant_to gives other roles access to those.
+create or replace function ai.grant_ai_usage(to_user pg_catalog.name, admin pg_catalog.bool default false) returns void
+as $func$
+declare
+    _sql pg_catalog.text;
+    _option pg_catalog.text = case when admin then ' with grant option' else '' end;
+begin
+    if to_user is null or pg_catalog.to_regrole(pg_catalog.quote_ident(to_user)) is null then
+        raise exception 'role % does not exist', coalesce(pg_catalog.quote_ident(to_user), 'null');
+    end if;
+    admin = coalesce(admin, false);
+    -- GRANT without the grant option only warns ("no privileges were granted"): refuse instead
+    if not pg_catalog.has_schema_privilege(current_user, 'ai', 'create with grant option') then
+        raise exception 'only the owner of the ai schema or an ai admin may grant ai usage'
+            using errcode = 'insufficient_privilege'
+            , hint = 'an owner makes admins with select ai.grant_ai_usage(''<role>'', admin => true)';
+    end if;
+
+    execute pg_catalog.format('grant %s on schema ai to %I%s'
+        , case when admin then 'all privileges' else 'usage, create' end, to_user, _option);
+
+    for _sql in
+        select pg_catalog.format('grant %s on %s %I.%I to %I%s'
+            , case when admin then 'all privileges'
+                   when k.relkind in ('r', 'p') then 'select, insert, update, delete'
+                   when k.relkind operator(pg_catalog.=) 'S' then 'usage, select'
+                   else 'select' end
+            , case when k.relkind operator(pg_catalog.=) 'S' then 'sequence' else 'table' end
+            , n.nspname, k.relname, to_user, _option)
+        from pg_catalog.pg_depend d
+        join pg_catalog.pg_extension e on e.oid operator(pg_catalog.=) d.refobjid
+        join pg_catalog.pg_class k on k.oid operator(pg_catalog.=) d.objid
+        join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) k.relnamespace
+        where d.classid operator(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+          and d.refclassid operator(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+          and d.deptype operator(pg_catalog.=) 'e'
+          and e.extname operator(pg_catalog.=) 'ai'
+          and k.relkind in ('r', 'p', 'S', 'v', 'm')
+          and (admin or (n.nspname, k.relname) not in
+              (('ai', 'migration'), ('ai', 'feature_flag'), ('ai', '_secret_permissions')))
+        order by 1
+    loop
+        execute _sql;
+    end loop;
+
+    for _sql in
+        select pg_catalog.format('grant %s on %s %I.%I(%s) to %I%s'
+            , case when admin then 'all privileges' else 'execute' end
+            , case when p.prokind operator(pg_catalog.=) 'p' then 'procedure' else 'function' end
+            , n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid), to_user, _option)
+        from pg_catalog.pg_depend d
+        join pg_catalog.pg_extension e on e.oid operator(pg_catalog.=) d.refobjid
+        join pg_catalog.pg_proc p on p.oid operator(pg_catalog.=) d.objid
+        join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) p.pronamespace
+        where d.classid operator(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+          and d.refclassid operator(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+          and d.deptype operator(pg_catalog.=) 'e'
+          and e.extname operator(pg_catalog.=) 'ai'
+          and p.prokind in ('f', 'p')
+        order by 1
+    loop
+        execute _sql;
+    end loop;
+
+    if admin then
+        insert into ai._secret_permissions (name, "role") values ('*', to_user)
+        on conflict (name, "role") do nothing;
+    end if;
+end;
+$func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;
+
+-- The installing user and every database owner administer the extension. (A trusted install
+-- runs this script as the bootstrap superuser, which owns the objects it creates: without these
+-- grants the installing user could not even create a vectorizer.) These grants, made by the
+-- install script, are the objects' initial privileges: pg_dump leaves them out.
+select ai.grant_ai_usage(r.rolname, admin => true)
+from pg_catalog.pg_roles r
+where r.oid operator(pg_catalog.=) pg_catalog.to_regrole('@extowner@');
+select ai.grant_ai_usage('pg_database_owner', admin => true);
