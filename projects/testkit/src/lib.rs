@@ -6,12 +6,14 @@
 //!
 //! [`http::FakeServer`] is a scripted HTTP/1.1 server, and [`fake`] builds fake model
 //! providers (OpenAI, Ollama, Anthropic, Cohere, Voyage AI) on it, with fault injection.
+//! [`fast_openai::FastOpenAi`] is a much faster OpenAI embeddings fake for benchmarks.
 //! [`dotenv::var`] reads settings (API keys for live tests) from the environment or `.env`.
 
 #[cfg(feature = "docker")]
 pub mod docker;
 pub mod dotenv;
 pub mod fake;
+pub mod fast_openai;
 pub mod http;
 pub mod paths;
 pub mod pg;

@@ -34,39 +34,63 @@ impl Hub {
         let url = join_url(&self.endpoint, &format!("api/datasets/{dataset}/parquet"));
         let req = ApiRequest::get(PROVIDER, url).bearer(self.token.as_deref());
         match self.http.json::<ParquetIndex>(&req).await {
-            Err(e) if e.status() == Some(404) => {
-                Err(Error::config(PROVIDER, format!("dataset {dataset:?} was not found on {} (or has no Parquet files)", self.endpoint)))
-            }
+            Err(e) if e.status() == Some(404) => Err(Error::config(
+                PROVIDER,
+                format!("dataset {dataset:?} was not found on {} (or has no Parquet files)", self.endpoint),
+            )),
             other => other,
         }
     }
 
     /// A file's bytes; relative URLs are taken against the endpoint.
     pub async fn download(&self, url: &str) -> Result<Vec<u8>> {
-        let url = if url.starts_with("http://") || url.starts_with("https://") { url.to_string() } else { join_url(&self.endpoint, url) };
+        let url = if url.starts_with("http://") || url.starts_with("https://") {
+            url.to_string()
+        } else {
+            join_url(&self.endpoint, url)
+        };
         self.http.send(&ApiRequest::get(PROVIDER, url).bearer(self.token.as_deref())).await
     }
 }
 
+/// Splits with their files, in load order.
+pub type Splits = Vec<(String, Vec<String>)>;
+
 /// The config and the splits (with their files) to load: `config` defaults to the only one or to
 /// `default`; `split` defaults to every split (train, validation, test first).
-pub fn select(index: &ParquetIndex, dataset: &str, config: Option<&str>, split: Option<&str>) -> Result<(String, Vec<(String, Vec<String>)>)> {
+pub fn select(
+    index: &ParquetIndex,
+    dataset: &str,
+    config: Option<&str>,
+    split: Option<&str>,
+) -> Result<(String, Splits)> {
     let names = || index.keys().cloned().collect::<Vec<_>>().join(", ");
     let config = match config {
         Some(c) => c.to_string(),
         None if index.len() == 1 => index.keys().next().cloned().unwrap_or_default(),
         None if index.contains_key("default") => "default".into(),
-        None => return Err(Error::config(PROVIDER, format!("dataset {dataset:?} has several configs ({}); pass config_name", names()))),
+        None => {
+            return Err(Error::config(
+                PROVIDER,
+                format!("dataset {dataset:?} has several configs ({}); pass config_name", names()),
+            ))
+        }
     };
     let Some(splits) = index.get(&config) else {
-        return Err(Error::config(PROVIDER, format!("dataset {dataset:?} has no config {config:?}; its configs: {}", names())));
+        return Err(Error::config(
+            PROVIDER,
+            format!("dataset {dataset:?} has no config {config:?}; its configs: {}", names()),
+        ));
     };
-    let chosen: Vec<(String, Vec<String>)> = match split {
+    let chosen: Splits = match split {
         Some(s) => match splits.get(s) {
             Some(files) => vec![(s.to_string(), files.clone())],
             None => {
                 let known = splits.keys().cloned().collect::<Vec<_>>().join(", ");
-                return Err(Error::config(PROVIDER, format!("config {config:?} of {dataset:?} has no split {s:?}; its splits: {known}")));
+                return Err(Error::config(
+                    PROVIDER,
+                    format!("config {config:?} of {dataset:?} has no split {s:?}; its splits: {known}"),
+                ));
             }
         },
         None => {

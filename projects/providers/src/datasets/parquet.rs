@@ -32,7 +32,8 @@ impl ParquetTable {
     pub fn open(data: Vec<u8>) -> Result<ParquetTable> {
         let reader = SerializedFileReader::new(bytes::Bytes::from(data)).map_err(bad)?;
         let schema = reader.metadata().file_metadata().schema();
-        let columns = schema.get_fields().iter().map(|f| Column { name: f.name().to_string(), pg_type: pg_type(f) }).collect();
+        let columns =
+            schema.get_fields().iter().map(|f| Column { name: f.name().to_string(), pg_type: pg_type(f) }).collect();
         Ok(ParquetTable { reader, columns })
     }
 
@@ -78,9 +79,15 @@ pub fn pg_type(t: &Type) -> String {
         return scalar_type(t).to_string();
     }
     // LIST of a scalar element: an array; anything else nested: jsonb
-    if t.get_basic_info().converted_type() == ConvertedType::LIST || matches!(t.get_basic_info().logical_type_ref(), Some(LogicalType::List)) {
+    if t.get_basic_info().converted_type() == ConvertedType::LIST
+        || matches!(t.get_basic_info().logical_type_ref(), Some(LogicalType::List))
+    {
         if let Some(repeated) = t.get_fields().first() {
-            let element = if repeated.is_primitive() { Some(repeated) } else { repeated.get_fields().first().filter(|e| e.is_primitive() && repeated.get_fields().len() == 1) };
+            let element = if repeated.is_primitive() {
+                Some(repeated)
+            } else {
+                repeated.get_fields().first().filter(|e| e.is_primitive() && repeated.get_fields().len() == 1)
+            };
             if let Some(e) = element {
                 let scalar = scalar_type(e);
                 if scalar != "bytea" {
@@ -120,7 +127,9 @@ fn scalar_type(t: &Type) -> &'static str {
         (Physical::FLOAT, _, _) => "real",
         (Physical::DOUBLE, _, _) => "double precision",
         (Physical::BYTE_ARRAY | Physical::FIXED_LEN_BYTE_ARRAY, ConvertedType::UTF8 | ConvertedType::ENUM, _) => "text",
-        (Physical::BYTE_ARRAY | Physical::FIXED_LEN_BYTE_ARRAY, _, Some(LogicalType::String | LogicalType::Enum)) => "text",
+        (Physical::BYTE_ARRAY | Physical::FIXED_LEN_BYTE_ARRAY, _, Some(LogicalType::String | LogicalType::Enum)) => {
+            "text"
+        }
         (Physical::BYTE_ARRAY | Physical::FIXED_LEN_BYTE_ARRAY, _, _) => "bytea",
     }
 }

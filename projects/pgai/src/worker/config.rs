@@ -1,0 +1,230 @@
+//! A vectorizer's `config` jsonb (what the `ai.*` config functions build), as the worker
+//! reads it. Unknown keys are ignored; unknown implementations are errors.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The parts of `ai.vectorizer.config` the worker uses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VectorizerConfig {
+    pub embedding: EmbeddingConfig,
+    pub chunking: ChunkingConfig,
+    #[serde(default)]
+    pub formatting: FormattingConfig,
+    #[serde(default)]
+    pub processing: ProcessingConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "implementation")]
+pub enum EmbeddingConfig {
+    #[serde(rename = "openai")]
+    OpenAi {
+        model: String,
+        dimensions: u32,
+        #[serde(default)]
+        user: Option<String>,
+        #[serde(default)]
+        api_key_name: Option<String>,
+        #[serde(default)]
+        base_url: Option<String>,
+    },
+    #[serde(rename = "ollama")]
+    Ollama {
+        model: String,
+        dimensions: u32,
+        #[serde(default)]
+        base_url: Option<String>,
+        #[serde(default)]
+        options: Option<Value>,
+        #[serde(default)]
+        keep_alive: Option<String>,
+    },
+    #[serde(rename = "voyageai")]
+    VoyageAi {
+        model: String,
+        dimensions: u32,
+        #[serde(default)]
+        input_type: Option<String>,
+        #[serde(default)]
+        api_key_name: Option<String>,
+        /// Not set by `ai.embedding_voyageai`; honoured when present (a proxy, a test server).
+        #[serde(default)]
+        base_url: Option<String>,
+    },
+}
+
+impl EmbeddingConfig {
+    pub fn implementation(&self) -> &'static str {
+        match self {
+            EmbeddingConfig::OpenAi { .. } => "openai",
+            EmbeddingConfig::Ollama { .. } => "ollama",
+            EmbeddingConfig::VoyageAi { .. } => "voyageai",
+        }
+    }
+
+    pub fn dimensions(&self) -> u32 {
+        match self {
+            EmbeddingConfig::OpenAi { dimensions, .. }
+            | EmbeddingConfig::Ollama { dimensions, .. }
+            | EmbeddingConfig::VoyageAi { dimensions, .. } => *dimensions,
+        }
+    }
+
+    /// The name of the secret holding the API key, for providers that take one.
+    pub fn api_key_name(&self) -> Option<&str> {
+        match self {
+            EmbeddingConfig::OpenAi { api_key_name, .. } => Some(api_key_name.as_deref().unwrap_or("OPENAI_API_KEY")),
+            EmbeddingConfig::VoyageAi { api_key_name, .. } => Some(api_key_name.as_deref().unwrap_or("VOYAGE_API_KEY")),
+            EmbeddingConfig::Ollama { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "implementation")]
+pub enum ChunkingConfig {
+    #[serde(rename = "character_text_splitter")]
+    Character {
+        chunk_column: String,
+        #[serde(default = "default_chunk_size")]
+        chunk_size: i64,
+        #[serde(default = "default_chunk_overlap")]
+        chunk_overlap: i64,
+        #[serde(default = "default_separator")]
+        separator: String,
+        #[serde(default)]
+        is_separator_regex: bool,
+    },
+    #[serde(rename = "recursive_character_text_splitter")]
+    Recursive {
+        chunk_column: String,
+        #[serde(default = "default_chunk_size")]
+        chunk_size: i64,
+        #[serde(default = "default_chunk_overlap")]
+        chunk_overlap: i64,
+        /// `None` (or empty): LangChain's default separators.
+        #[serde(default)]
+        separators: Option<Vec<String>>,
+        #[serde(default)]
+        is_separator_regex: bool,
+    },
+}
+
+fn default_chunk_size() -> i64 {
+    800
+}
+
+fn default_chunk_overlap() -> i64 {
+    400
+}
+
+fn default_separator() -> String {
+    "\n\n".to_string()
+}
+
+impl ChunkingConfig {
+    pub fn chunk_column(&self) -> &str {
+        match self {
+            ChunkingConfig::Character { chunk_column, .. } | ChunkingConfig::Recursive { chunk_column, .. } => {
+                chunk_column
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "implementation")]
+pub enum FormattingConfig {
+    #[serde(rename = "python_template")]
+    PythonTemplate {
+        #[serde(default = "default_template")]
+        template: String,
+    },
+}
+
+fn default_template() -> String {
+    crate::formatting::DEFAULT_TEMPLATE.to_string()
+}
+
+impl Default for FormattingConfig {
+    fn default() -> Self {
+        FormattingConfig::PythonTemplate { template: default_template() }
+    }
+}
+
+impl FormattingConfig {
+    pub fn template(&self) -> &str {
+        match self {
+            FormattingConfig::PythonTemplate { template } => template,
+        }
+    }
+}
+
+/// `ai.processing_default(batch_size, concurrency)`; absent values take pgai's defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ProcessingConfig {
+    #[serde(default)]
+    pub batch_size: Option<i64>,
+    #[serde(default)]
+    pub concurrency: Option<i64>,
+}
+
+/// pgai's default number of queue keys per batch.
+pub const DEFAULT_BATCH_SIZE: usize = 50;
+
+impl ProcessingConfig {
+    pub fn batch_size(&self) -> usize {
+        self.batch_size.filter(|b| *b > 0).map_or(DEFAULT_BATCH_SIZE, |b| b as usize)
+    }
+
+    pub fn concurrency(&self) -> Option<usize> {
+        self.concurrency.filter(|c| *c > 0).map(|c| c as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_what_the_config_functions_build() {
+        let config: VectorizerConfig = serde_json::from_value(json!({
+            "version": "0.1.0",
+            "embedding": {"implementation": "openai", "config_type": "embedding", "model": "text-embedding-3-small",
+                          "dimensions": 1536, "api_key_name": "OPENAI_API_KEY"},
+            "chunking": {"implementation": "recursive_character_text_splitter", "config_type": "chunking",
+                         "chunk_column": "body", "chunk_size": 800, "chunk_overlap": 400,
+                         "separators": ["\n\n", "\n"], "is_separator_regex": false},
+            "indexing": {"implementation": "none", "config_type": "indexing"},
+            "formatting": {"implementation": "python_template", "config_type": "formatting", "template": "$title: $chunk"},
+            "scheduling": {"implementation": "none", "config_type": "scheduling"},
+            "processing": {"implementation": "default", "config_type": "processing", "batch_size": 10}
+        }))
+        .unwrap();
+        assert_eq!(config.embedding.dimensions(), 1536);
+        assert_eq!(config.embedding.api_key_name(), Some("OPENAI_API_KEY"));
+        assert_eq!(config.chunking.chunk_column(), "body");
+        assert_eq!(config.formatting.template(), "$title: $chunk");
+        assert_eq!(config.processing.batch_size(), 10);
+        assert_eq!(config.processing.concurrency(), None);
+    }
+
+    #[test]
+    fn defaults_and_unknown_implementations() {
+        let config: VectorizerConfig = serde_json::from_value(json!({
+            "embedding": {"implementation": "voyageai", "model": "voyage-3", "dimensions": 1024},
+            "chunking": {"implementation": "character_text_splitter", "chunk_column": "t"},
+        }))
+        .unwrap();
+        assert_eq!(config.embedding.api_key_name(), Some("VOYAGE_API_KEY"));
+        assert_eq!(config.processing.batch_size(), DEFAULT_BATCH_SIZE);
+        assert_eq!(config.formatting.template(), "$chunk");
+        let bad = serde_json::from_value::<VectorizerConfig>(json!({
+            "embedding": {"implementation": "bedrock", "model": "x", "dimensions": 3},
+            "chunking": {"implementation": "character_text_splitter", "chunk_column": "t"},
+        }));
+        assert!(bad.unwrap_err().to_string().contains("bedrock"));
+    }
+}

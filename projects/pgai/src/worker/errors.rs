@@ -1,0 +1,78 @@
+//! Recording what a worker could not do in `ai.vectorizer_errors`, in its own transaction
+//! (the failed batch has been rolled back), with any secret scrubbed out.
+
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+
+/// The message of a batch that the embedding provider failed (pgai's wording).
+pub const PROVIDER_FAILED: &str = "embedding provider failed";
+/// The message of any other failure.
+pub const VECTORIZER_FAILED: &str = "vectorizer failed with unexpected error";
+
+/// One error to record.
+#[derive(Debug, Clone)]
+pub struct ErrorRecord {
+    pub message: &'static str,
+    pub details: Value,
+}
+
+impl ErrorRecord {
+    pub fn provider(provider: &str, reason: &str, status: Option<u16>, items: usize) -> ErrorRecord {
+        let mut details = json!({ "provider": provider, "error_reason": reason, "items": items });
+        if let Some(status) = status {
+            details["status"] = json!(status);
+        }
+        ErrorRecord { message: PROVIDER_FAILED, details }
+    }
+
+    pub fn other(reason: &str) -> ErrorRecord {
+        ErrorRecord { message: VECTORIZER_FAILED, details: json!({ "error_reason": reason }) }
+    }
+}
+
+/// Inserts `record` for vectorizer `id`, replacing `secret` wherever it appears.
+pub async fn record(
+    conn: &mut PgConnection,
+    id: i32,
+    record: &ErrorRecord,
+    secret: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let details = redact(&record.details, secret);
+    let details = serde_json::from_str::<Value>(&details).unwrap_or(Value::Null);
+    sqlx::query("insert into ai.vectorizer_errors (id, message, details) values ($1, $2, $3)")
+        .bind(id)
+        .bind(record.message)
+        .bind(details)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// `value` as JSON text with every occurrence of `secret` (and of its JSON-escaped form)
+/// replaced by `[REDACTED]`.
+pub fn redact(value: &Value, secret: Option<&str>) -> String {
+    let text = value.to_string();
+    match secret.filter(|s| !s.is_empty()) {
+        Some(secret) => {
+            let escaped = serde_json::to_string(secret).unwrap_or_default();
+            let escaped = escaped.trim_matches('"');
+            text.replace(secret, "[REDACTED]").replace(escaped, "[REDACTED]")
+        }
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_scrubbed() {
+        let r = ErrorRecord::provider("openai", "HTTP 401: bad key sk-123", Some(401), 3);
+        let text = redact(&r.details, Some("sk-123"));
+        assert!(!text.contains("sk-123"), "{text}");
+        assert!(text.contains("[REDACTED]") && text.contains("\"status\":401"), "{text}");
+        let quoted = redact(&json!({"e": "k\"ey"}), Some("k\"ey"));
+        assert!(!quoted.contains("ey"), "{quoted}");
+    }
+}

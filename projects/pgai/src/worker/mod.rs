@@ -1,0 +1,255 @@
+//! The vectorizer worker: polls the vectorizer catalog, and for each vectorizer processes
+//! its queue in batches ([`batch`]: queue -> source rows -> chunks -> embeddings -> target)
+//! with `concurrency` tasks, until the queue is empty; then sleeps for the poll interval
+//! (or, with `once`, stops).
+//!
+//! Modules, in the order data flows: [`catalog`] and [`config`] (what to process),
+//! [`job`] (a vectorizer made ready: [`queries`], chunker, template, [`embed`]),
+//! [`vectorizer`] (its tasks), [`batch`] (one transaction), [`copy`] (the binary COPY
+//! encoder); around them [`secrets`], [`errors`], [`indexing`], [`stats`], [`shutdown`].
+
+pub mod batch;
+pub mod catalog;
+pub mod config;
+pub mod copy;
+pub mod embed;
+pub mod errors;
+pub mod indexing;
+pub mod job;
+pub mod queries;
+pub mod secrets;
+pub mod shutdown;
+pub mod stats;
+pub mod vectorizer;
+
+use catalog::Vectorizer;
+use config::EmbeddingConfig;
+use embed::Embedder;
+use errors::ErrorRecord;
+use job::Job;
+pub use secrets::Env;
+pub use shutdown::Shutdown;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use stats::Report;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The default `--db-url`.
+pub const DEFAULT_DB_URL: &str = "postgres://postgres@localhost:5432/postgres";
+
+/// How the worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    pub db_url: String,
+    /// Vectorizers to process; empty: all.
+    pub vectorizer_ids: Vec<i32>,
+    /// Tasks per vectorizer (each with its own connection); `None`: the vectorizer's
+    /// `processing.concurrency`, else 1. Also how many embedding requests of one batch may be
+    /// in flight at once.
+    pub concurrency: Option<usize>,
+    /// Sleep between polls of the catalog (when not `once`).
+    pub poll_interval: Duration,
+    /// Process everything queued, then stop; the first error stops the worker.
+    pub once: bool,
+    /// Stop at the first error (a failed batch, an unusable vectorizer).
+    pub exit_on_error: bool,
+    /// Where API keys are looked up first.
+    pub env: Env,
+    /// The HTTP client for model APIs (connection pool, retries, timeouts); `None`: the
+    /// providers crate's shared client with its defaults.
+    pub http: Option<providers::HttpClient>,
+    /// How often a running vectorizer logs its progress.
+    pub progress_interval: Duration,
+}
+
+impl WorkerOptions {
+    pub fn new(db_url: impl Into<String>) -> WorkerOptions {
+        WorkerOptions {
+            db_url: db_url.into(),
+            vectorizer_ids: Vec::new(),
+            concurrency: None,
+            poll_interval: Duration::from_secs(300),
+            once: false,
+            exit_on_error: false,
+            env: Env::process(),
+            http: None,
+            progress_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the worker stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("invalid database URL: {0}")]
+    Url(String),
+    #[error("cannot connect to {target}: {reason}")]
+    Connect { target: String, reason: String },
+    #[error("the ai extension is not installed in {0} (create extension ai cascade)")]
+    NotInstalled(String),
+    #[error("vectorizer {id}: {message}")]
+    Vectorizer { id: i32, message: String },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What the worker did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// One report per vectorizer run.
+    pub runs: Vec<Report>,
+}
+
+impl Summary {
+    pub fn items(&self) -> u64 {
+        self.runs.iter().map(|r| r.items).sum()
+    }
+
+    pub fn chunks(&self) -> u64 {
+        self.runs.iter().map(|r| r.chunks).sum()
+    }
+}
+
+/// Runs the worker until `shutdown` (or, with `once`, until the queues are empty).
+pub async fn run(opts: WorkerOptions, shutdown: Shutdown) -> Result<Summary, WorkerError> {
+    let connect = PgConnectOptions::from_str(&opts.db_url)
+        .map_err(|e| WorkerError::Url(e.to_string()))?
+        .application_name("pgai vectorizer worker")
+        .disable_statement_logging();
+    let target = describe(&connect);
+    // One connection first, for its error: the pool would retry a refused connection until
+    // its acquire timeout and then only say that it timed out.
+    let first = PgConnection::connect_with(&connect).await.map_err(|e| connect_error(&target, e))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(64)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(60))
+        .test_before_acquire(false)
+        .connect_lazy_with(connect);
+    let _ = first.close().await;
+    tracing::info!(database = %target, once = opts.once, "vectorizer worker started");
+    let mut summary = Summary::default();
+    loop {
+        match poll(&pool, &opts, &shutdown, &mut summary, &target).await {
+            Ok(()) => {}
+            Err(e) if opts.once || opts.exit_on_error => return Err(e),
+            Err(e) => tracing::error!(error = %e, "processing failed; trying again after the poll interval"),
+        }
+        if opts.once || shutdown.is_requested() || shutdown.sleep(opts.poll_interval).await {
+            break;
+        }
+    }
+    pool.close().await;
+    let peak = stats::peak_rss_kib().map(|k| format!("{:.1} MiB", k as f64 / 1024.0)).unwrap_or_default();
+    tracing::info!(
+        items = summary.items(),
+        chunks = summary.chunks(),
+        peak_rss = %peak,
+        "vectorizer worker stopped: {} items, {} chunks",
+        summary.items(),
+        summary.chunks()
+    );
+    Ok(summary)
+}
+
+/// One pass over the catalog: every requested vectorizer, one after the other.
+async fn poll(
+    pool: &PgPool,
+    opts: &WorkerOptions,
+    shutdown: &Shutdown,
+    summary: &mut Summary,
+    target: &str,
+) -> Result<(), WorkerError> {
+    let mut conn = pool.acquire().await?;
+    if !catalog::is_installed(&mut conn).await? {
+        return Err(WorkerError::NotInstalled(target.to_string()));
+    }
+    let catalog = catalog::load(&mut conn, &opts.vectorizer_ids).await?;
+    for id in &catalog.missing {
+        tracing::warn!(vectorizer_id = id, "vectorizer {id} does not exist");
+    }
+    let mut failure = None;
+    for u in &catalog.unusable {
+        let message = format!("cannot process vectorizer {}: {}", u.id, u.reason);
+        tracing::error!(vectorizer_id = u.id, "{message}");
+        let _ = errors::record(&mut conn, u.id, &ErrorRecord::other(&message), None).await;
+        failure.get_or_insert(WorkerError::Vectorizer { id: u.id, message: u.reason.clone() });
+    }
+    if catalog.vectorizers.is_empty() && catalog.unusable.is_empty() {
+        tracing::info!("no vectorizer to process");
+    }
+    for v in catalog.vectorizers {
+        if (failure.is_some() && opts.exit_on_error) || shutdown.is_requested() {
+            break;
+        }
+        let id = v.id;
+        let tasks = opts.concurrency.or(v.config.processing.concurrency()).unwrap_or(1);
+        let job = match prepare(&mut conn, v, opts, tasks).await {
+            Ok(job) => Arc::new(job),
+            Err(message) => {
+                tracing::error!(vectorizer_id = id, "cannot process vectorizer {id}: {message}");
+                let _ = errors::record(&mut conn, id, &ErrorRecord::other(&message), None).await;
+                failure.get_or_insert(WorkerError::Vectorizer { id, message });
+                continue;
+            }
+        };
+        let result = vectorizer::run(pool, job, tasks, opts.progress_interval, shutdown).await?;
+        summary.runs.push(result.report);
+        if let Some(message) = result.error {
+            failure.get_or_insert(WorkerError::Vectorizer { id, message });
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// The job of vectorizer `v`: its API key, embedder, chunker, template and statements.
+async fn prepare(conn: &mut PgConnection, v: Vectorizer, opts: &WorkerOptions, tasks: usize) -> Result<Job, String> {
+    let embedding = &v.config.embedding;
+    let secret = match embedding.api_key_name() {
+        Some(name) => secrets::lookup(conn, &opts.env, name).await,
+        None => None,
+    };
+    if secret.is_none() && needs_key(embedding) {
+        let name = embedding.api_key_name().unwrap_or_default();
+        return Err(format!(
+            "no API key: set the environment variable {name} for the worker (or the secret {name} in the database)"
+        ));
+    }
+    let http = opts.http.clone().unwrap_or_else(providers::HttpClient::shared);
+    let embedder = Embedder::new(embedding, secret.clone(), http, tasks);
+    Job::new(v, embedder, secret)
+}
+
+/// Whether the provider refuses requests without a key (OpenAI's own API, Voyage AI);
+/// OpenAI-compatible servers at another `base_url` may need none.
+fn needs_key(config: &EmbeddingConfig) -> bool {
+    match config {
+        EmbeddingConfig::OpenAi { base_url, .. } => {
+            base_url.as_deref().is_none_or(|u| u.trim_end_matches('/') == providers::openai::DEFAULT_BASE_URL)
+        }
+        EmbeddingConfig::VoyageAi { .. } => true,
+        EmbeddingConfig::Ollama { .. } => false,
+    }
+}
+
+/// `database "db" at host:port` (never the password).
+fn describe(o: &PgConnectOptions) -> String {
+    let host = o.get_host();
+    let place = if host.starts_with('/') { format!("socket {host}") } else { format!("{host}:{}", o.get_port()) };
+    match o.get_database() {
+        Some(db) => format!("database \"{db}\" at {place}"),
+        None => format!("the database at {place}"),
+    }
+}
+
+fn connect_error(target: &str, e: sqlx::Error) -> WorkerError {
+    let reason = match &e {
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Database(db) => db.message().to_string(),
+        sqlx::Error::PoolTimedOut => "timed out".to_string(),
+        other => other.to_string(),
+    };
+    WorkerError::Connect { target: target.to_string(), reason }
+}

@@ -1,0 +1,9 @@
+//! The vectorizer worker against a real PostgreSQL (the extension installed in PG_CONFIG's
+//! server: `just ext install`) and fake embedding servers.
+
+mod cli;
+mod common;
+mod concurrency;
+mod crash;
+mod failures;
+mod pipeline;
