@@ -89,7 +89,9 @@ fn prepare_table(schema: &str, table: &str, if_exists: &str, columns: &[Column])
 fn insert_batch(schema: &str, table: &str, columns: &[Column], rows: Vec<Value>) -> i64 {
     let target = format!("{}.{}", quote_ident(schema), quote_ident(table));
     let cols = columns.iter().map(|c| quote_ident(&c.name)).collect::<Vec<_>>().join(", ");
-    let sql = format!("insert into {target} ({cols}) select {cols} from pg_catalog.jsonb_populate_recordset(null::{target}, $1)");
+    let sql = format!(
+        "insert into {target} ({cols}) select {cols} from pg_catalog.jsonb_populate_recordset(null::{target}, $1)"
+    );
     let n = rows.len() as i64;
     Spi::run_with_args(&sql, &[JsonB(Value::Array(rows)).into()]).unwrap_or_else(|e| error!("{e}"));
     n
@@ -129,9 +131,13 @@ fn _load_dataset_step(
 
     let mut columns = ParquetTable::open((*fetch(&hub, first)).clone()).unwrap_or_else(|e| error!("{e}")).columns;
     if let Some(JsonB(types)) = field_types {
-        let Value::Object(types) = types else { error!("field_types must be a json object like {{\"column\": \"type\"}}") };
+        let Value::Object(types) = types else {
+            error!("field_types must be a json object like {{\"column\": \"type\"}}")
+        };
         for (col, ty) in types {
-            let Some(c) = columns.iter_mut().find(|c| c.name == col) else { error!("field_types names {col:?}, which the dataset does not have") };
+            let Some(c) = columns.iter_mut().find(|c| c.name == col) else {
+                error!("field_types names {col:?}, which the dataset does not have")
+            };
             let ty = ty.as_str().unwrap_or_else(|| error!("field_types: the type of {col:?} must be a string"));
             c.pg_type = checked_type(ty, &col);
         }

@@ -42,7 +42,8 @@ fn anthropic_generate(
         let r = u32::try_from(r).unwrap_or_else(|_| error!("max_retries must be 0 or more (got {r})"));
         client = client.with_retry(RetryPolicy { max_retries: r, ..RetryPolicy::default() });
     }
-    let max_tokens = u32::try_from(max_tokens).unwrap_or_else(|_| error!("max_tokens must be positive (got {max_tokens})"));
+    let max_tokens =
+        u32::try_from(max_tokens).unwrap_or_else(|_| error!("max_tokens must be positive (got {max_tokens})"));
     let mut req = MessagesRequest::new(model, messages.0, max_tokens).user_id(user_id.map(str::to_string));
     req.system = system_prompt.map(str::to_string);
     req.stop_sequences = stop_sequences;

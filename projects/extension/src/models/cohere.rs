@@ -17,21 +17,23 @@ fn owned(s: Option<&str>) -> Option<String> {
     s.map(str::to_string)
 }
 
-
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn cohere_list_models(
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     endpoint: default!(Option<&str>, "NULL"),
     default_only: default!(Option<bool>, "NULL"),
-) -> TableIterator<'static, (
-    name!(name, String),
-    name!(endpoints, Vec<String>),
-    name!(finetuned, bool),
-    name!(context_length, Option<i32>),
-    name!(tokenizer_url, Option<String>),
-    name!(default_endpoints, Vec<String>),
-)> {
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(endpoints, Vec<String>),
+        name!(finetuned, bool),
+        name!(context_length, Option<i32>),
+        name!(tokenizer_url, Option<String>),
+        name!(default_endpoints, Vec<String>),
+    ),
+> {
     let models = call(client(api_key, api_key_name).list_models(owned(endpoint), default_only));
     TableIterator::new(models.into_iter().map(|m| {
         let ctx = m.context_length.map(|c| i32::try_from(c).unwrap_or(i32::MAX));
@@ -71,7 +73,14 @@ fn cohere_embed(
     Vector(call(client(api_key, api_key_name).embed(model, input_text, owned(input_type), owned(truncate_long_inputs))))
 }
 
-fn classify(model: &str, inputs: &[String], api_key: Option<&str>, api_key_name: Option<&str>, examples: Option<JsonB>, truncate: Option<&str>) -> Value {
+fn classify(
+    model: &str,
+    inputs: &[String],
+    api_key: Option<&str>,
+    api_key_name: Option<&str>,
+    examples: Option<JsonB>,
+    truncate: Option<&str>,
+) -> Value {
     call(client(api_key, api_key_name).classify(model, inputs, json(examples), owned(truncate)))
 }
 
@@ -95,7 +104,10 @@ fn cohere_classify_simple(
     api_key_name: default!(Option<&str>, "NULL"),
     examples: default!(Option<JsonB>, "NULL"),
     truncate_long_inputs: default!(Option<&str>, "NULL"),
-) -> TableIterator<'static, (name!(input, Option<String>), name!(prediction, Option<String>), name!(confidence, Option<f64>))> {
+) -> TableIterator<
+    'static,
+    (name!(input, Option<String>), name!(prediction, Option<String>), name!(confidence, Option<f64>)),
+> {
     let out = classify(model, &inputs, api_key, api_key_name, examples, truncate_long_inputs);
     let rows: Vec<_> = out
         .get("classifications")
@@ -157,7 +169,10 @@ fn cohere_rerank_simple(
         .map(|r| {
             r.iter()
                 .map(|r| {
-                    let index = r.get("index").and_then(Value::as_i64).unwrap_or_else(|| error!("a rerank result has no index"));
+                    let index = r
+                        .get("index")
+                        .and_then(Value::as_i64)
+                        .unwrap_or_else(|| error!("a rerank result has no index"));
                     let doc = docs.get(index as usize).cloned().map(JsonB);
                     (index as i32, doc, r.get("relevance_score").and_then(Value::as_f64))
                 })

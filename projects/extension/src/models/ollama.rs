@@ -17,50 +17,83 @@ fn families(f: Option<Vec<String>>) -> Option<JsonB> {
     f.map(|f| JsonB(serde_json::json!(f)))
 }
 
-
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
-fn ollama_list_models(host: default!(Option<&str>, "NULL")) -> TableIterator<'static, (
-    name!(name, String),
-    name!(model, String),
-    name!(size, i64),
-    name!(digest, String),
-    name!(family, String),
-    name!(format, String),
-    name!(families, Option<JsonB>),
-    name!(parent_model, String),
-    name!(parameter_size, String),
-    name!(quantization_level, String),
-    name!(modified_at, Option<TimestampWithTimeZone>),
-)> {
+fn ollama_list_models(
+    host: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(model, String),
+        name!(size, i64),
+        name!(digest, String),
+        name!(family, String),
+        name!(format, String),
+        name!(families, Option<JsonB>),
+        name!(parent_model, String),
+        name!(parameter_size, String),
+        name!(quantization_level, String),
+        name!(modified_at, Option<TimestampWithTimeZone>),
+    ),
+> {
     let models = call(client(host).list_models());
     TableIterator::new(models.into_iter().map(|m| {
         let d = m.details;
         let modified = timestamptz(m.modified_at.as_deref());
-        (m.name, m.model, m.size, m.digest, d.family, d.format, families(d.families), d.parent_model, d.parameter_size, d.quantization_level, modified)
+        (
+            m.name,
+            m.model,
+            m.size,
+            m.digest,
+            d.family,
+            d.format,
+            families(d.families),
+            d.parent_model,
+            d.parameter_size,
+            d.quantization_level,
+            modified,
+        )
     }))
 }
 
-
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
-fn ollama_ps(host: default!(Option<&str>, "NULL")) -> TableIterator<'static, (
-    name!(name, String),
-    name!(model, String),
-    name!(size, i64),
-    name!(digest, String),
-    name!(parent_model, String),
-    name!(format, String),
-    name!(family, String),
-    name!(families, Option<JsonB>),
-    name!(parameter_size, String),
-    name!(quantization_level, String),
-    name!(expires_at, Option<TimestampWithTimeZone>),
-    name!(size_vram, i64),
-)> {
+fn ollama_ps(
+    host: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(model, String),
+        name!(size, i64),
+        name!(digest, String),
+        name!(parent_model, String),
+        name!(format, String),
+        name!(family, String),
+        name!(families, Option<JsonB>),
+        name!(parameter_size, String),
+        name!(quantization_level, String),
+        name!(expires_at, Option<TimestampWithTimeZone>),
+        name!(size_vram, i64),
+    ),
+> {
     let models = call(client(host).ps());
     TableIterator::new(models.into_iter().map(|m| {
         let d = m.details;
         let expires = timestamptz(m.expires_at.as_deref());
-        (m.name, m.model, m.size, m.digest, d.parent_model, d.format, d.family, families(d.families), d.parameter_size, d.quantization_level, expires, m.size_vram)
+        (
+            m.name,
+            m.model,
+            m.size,
+            m.digest,
+            d.parent_model,
+            d.format,
+            d.family,
+            families(d.families),
+            d.parameter_size,
+            d.quantization_level,
+            expires,
+            m.size_vram,
+        )
     }))
 }
 

@@ -16,7 +16,11 @@ const KEY_NAME: &str = "OPENAI_API_KEY";
 fn client(api_key: Option<&str>, api_key_name: Option<&str>, base_url: Option<&str>) -> OpenAi {
     let base = base_url.map(str::to_string).or_else(|| setting("ai.openai_base_url"));
     let public = base.as_deref().is_none_or(|b| b.trim_end_matches('/') == DEFAULT_BASE_URL);
-    let key = if public { Some(resolve_key(api_key, api_key_name, KEY_NAME)) } else { find_key(api_key, api_key_name, KEY_NAME) };
+    let key = if public {
+        Some(resolve_key(api_key, api_key_name, KEY_NAME))
+    } else {
+        find_key(api_key, api_key_name, KEY_NAME)
+    };
     OpenAi::new(key, base)
 }
 
@@ -48,7 +52,8 @@ fn openai_list_models(
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     base_url: default!(Option<&str>, "NULL"),
-) -> TableIterator<'static, (name!(id, String), name!(created, Option<TimestampWithTimeZone>), name!(owned_by, String))> {
+) -> TableIterator<'static, (name!(id, String), name!(created, Option<TimestampWithTimeZone>), name!(owned_by, String))>
+{
     let client = client(api_key, api_key_name, base_url);
     let models = call(client.list_models());
     TableIterator::new(
@@ -68,7 +73,13 @@ fn openai_embed_text(
 ) -> Vector {
     let client = client(api_key, api_key_name, base_url);
     let input = EmbedInput::Text(input_text.to_string());
-    first_vector(call(client.embed_with_format(model, input, dims(dimensions), openai_user.map(str::to_string), EncodingFormat::Base64)))
+    first_vector(call(client.embed_with_format(
+        model,
+        input,
+        dims(dimensions),
+        openai_user.map(str::to_string),
+        EncodingFormat::Base64,
+    )))
 }
 
 #[pg_extern(name = "openai_embed", immutable, parallel_safe, create_or_replace)]
@@ -83,7 +94,13 @@ fn openai_embed_texts(
 ) -> TableIterator<'static, (name!(index, i32), name!(embedding, Vector))> {
     let client = client(api_key, api_key_name, base_url);
     let input = EmbedInput::Texts(input_texts);
-    let out = call(client.embed_with_format(model, input, dims(dimensions), openai_user.map(str::to_string), EncodingFormat::Base64));
+    let out = call(client.embed_with_format(
+        model,
+        input,
+        dims(dimensions),
+        openai_user.map(str::to_string),
+        EncodingFormat::Base64,
+    ));
     TableIterator::new(out.into_iter().map(|(i, e)| (i as i32, Vector(e))))
 }
 
@@ -99,7 +116,13 @@ fn openai_embed_tokens(
 ) -> Vector {
     let client = client(api_key, api_key_name, base_url);
     let input = EmbedInput::Tokens(vec![input_tokens.into_iter().map(|t| t as u32).collect()]);
-    first_vector(call(client.embed_with_format(model, input, dims(dimensions), openai_user.map(str::to_string), EncodingFormat::Base64)))
+    first_vector(call(client.embed_with_format(
+        model,
+        input,
+        dims(dimensions),
+        openai_user.map(str::to_string),
+        EncodingFormat::Base64,
+    )))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -18,7 +18,8 @@ fn voyageai_embed_text(
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
 ) -> Vector {
-    let mut out = call(client(api_key, api_key_name).embed(model, vec![input_text.to_string()], input_type.map(str::to_string)));
+    let mut out =
+        call(client(api_key, api_key_name).embed(model, vec![input_text.to_string()], input_type.map(str::to_string)));
     match out.pop() {
         Some((_, v)) => Vector(v),
         None => error!("Voyage AI returned no embedding"),

@@ -40,7 +40,15 @@ async fn main() -> Result<()> {
     let t = Instant::now();
     for i in 0..CALLS {
         let input = providers::openai::EmbedInput::Text(format!("text number {i}"));
-        client.embed_with_format("text-embedding-3-small", input, Some(16), None, providers::openai::EncodingFormat::Base64).await?;
+        client
+            .embed_with_format(
+                "text-embedding-3-small",
+                input,
+                Some(16),
+                None,
+                providers::openai::EncodingFormat::Base64,
+            )
+            .await?;
     }
     let direct = t.elapsed().as_secs_f64() * 1e3 / CALLS as f64;
     println!("the same request from the Rust client outside PostgreSQL: {direct:.3} ms per call");

@@ -38,7 +38,10 @@ async fn every_sql_example_in_the_docs_runs() -> Result<()> {
     let hub = common::hub::hub();
     let root = paths::workspace_root();
     let mut pages = vec![root.join("README.md")];
-    let mut docs: Vec<_> = std::fs::read_dir(root.join("docs"))?.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "md")).collect();
+    let mut docs: Vec<_> = std::fs::read_dir(root.join("docs"))?
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
     docs.sort();
     pages.extend(docs);
 

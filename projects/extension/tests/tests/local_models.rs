@@ -54,7 +54,11 @@ async fn sentence_transformers_embed_matches_sentence_transformers() -> Result<(
         }
     }
     // defaults: the default model, the automatic engine (named arguments)
-    let v = psql_ok(pg, &db, &format!("select ai.sentence_transformers_embed(input_text => {})", sql_literal(&r.texts[5])))?;
+    let v = psql_ok(
+        pg,
+        &db,
+        &format!("select ai.sentence_transformers_embed(input_text => {})", sql_literal(&r.texts[5])),
+    )?;
     assert!(cosine(&floats(&v), &r.vectors[5]) >= 0.9999);
     assert_eq!(psql_ok(pg, &db, "select ai.sentence_transformers_embed(input_text => null) is null")?, "t");
     // the engine from the setting; the array form, in input order
@@ -89,10 +93,20 @@ async fn embedding_config_and_vectorizer_embed() -> Result<()> {
         cfg,
         serde_json::json!({"implementation": "sentence_transformers", "config_type": "embedding", "model": "all-MiniLM-L6-v2", "dimensions": 384})
     );
-    let cfg: Value = serde_json::from_str(&psql_ok(pg, &db, "select ai.embedding_sentence_transformers('all-MiniLM-L6-v2', 384, engine => 'Candle')")?)?;
+    let cfg: Value = serde_json::from_str(&psql_ok(
+        pg,
+        &db,
+        "select ai.embedding_sentence_transformers('all-MiniLM-L6-v2', 384, engine => 'Candle')",
+    )?)?;
     assert_eq!(cfg["engine"], "candle");
     psql_err(pg, &db, "postgres", "select ai.embedding_sentence_transformers(engine => 'tpu')", "engine must be")?;
-    psql_err(pg, &db, "postgres", "select ai.embedding_sentence_transformers(dimensions => 0)", "dimensions must be between")?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai.embedding_sentence_transformers(dimensions => 0)",
+        "dimensions must be between",
+    )?;
     psql_err(pg, &db, "postgres", "select ai.embedding_sentence_transformers(model => '')", "model is required")?;
 
     for config in ["ai.embedding_sentence_transformers()", "ai.embedding_sentence_transformers(engine => 'candle')"] {
@@ -124,9 +138,21 @@ async fn embedding_config_and_vectorizer_embed() -> Result<()> {
 async fn bad_input_leaves_the_backend_usable() -> Result<()> {
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "local_bad").await?;
-    psql_err(pg, &db, "postgres", "select ai.sentence_transformers_embed('no-such-model', 'x')", "unknown model \"no-such-model\"")?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai.sentence_transformers_embed('no-such-model', 'x')",
+        "unknown model \"no-such-model\"",
+    )?;
     psql_err(pg, &db, "postgres", "select ai.sentence_transformers_embed('../../etc', 'x')", "invalid model name")?;
-    psql_err(pg, &db, "postgres", "select ai.sentence_transformers_embed('all-MiniLM-L6-v2', 'x', engine => 'tpu')", "unknown engine")?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai.sentence_transformers_embed('all-MiniLM-L6-v2', 'x', engine => 'tpu')",
+        "unknown engine",
+    )?;
     psql_err(
         pg,
         &db,
@@ -167,10 +193,22 @@ async fn bad_input_leaves_the_backend_usable() -> Result<()> {
     for setting in ["ai.onnxruntime_library = '/tmp/x.so'", "ai.models_dir = '/tmp'"] {
         psql_err(pg, &db, "local_user", &format!("select ai._library_version(); set {setting}"), "permission denied")?;
     }
-    let out = psql(pg, &db, "local_user", "set ai.models_dir = '/tmp'; select vector_dims(ai.sentence_transformers_embed(input_text => 'x'))")?;
+    let out = psql(
+        pg,
+        &db,
+        "local_user",
+        "set ai.models_dir = '/tmp'; select vector_dims(ai.sentence_transformers_embed(input_text => 'x'))",
+    )?;
     assert!(out.ok && out.stdout.trim() == "384" && out.stderr.contains("permission denied"), "{}", out.stderr);
     assert_eq!(
-        psql(pg, &db, "local_user", "set ai.local_threads = 1; select vector_dims(ai.sentence_transformers_embed(input_text => 'x'))")?.stdout.trim(),
+        psql(
+            pg,
+            &db,
+            "local_user",
+            "set ai.local_threads = 1; select vector_dims(ai.sentence_transformers_embed(input_text => 'x'))"
+        )?
+        .stdout
+        .trim(),
         "384"
     );
     Ok(())

@@ -62,31 +62,68 @@ async fn openai_functions() -> Result<()> {
     let first = psql_ok(&pg, &db, &format!("select embedding from ai.openai_embed('text-embedding-3-small', array['a', 'b'], {args}, dimensions => 3) where index = 1"))?;
     assert_close(&floats(&first), &fake_embedding("b", 3));
     // token arrays
-    let v = psql_ok(&pg, &db, &format!("select ai.openai_embed('text-embedding-3-small', array[15339, 1917], {args}, dimensions => 5)"))?;
+    let v = psql_ok(
+        &pg,
+        &db,
+        &format!("select ai.openai_embed('text-embedding-3-small', array[15339, 1917], {args}, dimensions => 5)"),
+    )?;
     assert_close(&floats(&v), &fake_embedding(&fake::tokens_text(&[15339, 1917]), 5));
 
     // offline tokenization
-    assert_eq!(psql_ok(&pg, &db, "select ai.openai_tokenize('text-embedding-3-small', 'hello world')")?, "{15339,1917}");
-    assert_eq!(psql_ok(&pg, &db, "select ai.openai_detokenize('gpt-4o', ai.openai_tokenize('gpt-4o', 'héllo wörld'))")?, "héllo wörld");
+    assert_eq!(
+        psql_ok(&pg, &db, "select ai.openai_tokenize('text-embedding-3-small', 'hello world')")?,
+        "{15339,1917}"
+    );
+    assert_eq!(
+        psql_ok(&pg, &db, "select ai.openai_detokenize('gpt-4o', ai.openai_tokenize('gpt-4o', 'héllo wörld'))")?,
+        "héllo wörld"
+    );
     psql_err(&pg, &db, "postgres", "select ai.openai_tokenize('no-such-model', 'x')", "no-such-model")?;
 
     // models, chat, moderation
     let models = psql_ok(&pg, &db, &format!("select id || '|' || owned_by || '|' || extract(epoch from created)::bigint from ai.openai_list_models({args}) where id = 'gpt-4o'"))?;
     assert_eq!(models, "gpt-4o|system|1715367049");
-    let chat = psql_ok(&pg, &db, &format!(
-        r#"select ai.openai_chat_complete('gpt-4o', '[{{"role": "user", "content": "hi"}}]', {args}, frequency_penalty => 0.5, logit_bias => '{{"50256": -100}}', logprobs => true, top_logprobs => 2, max_tokens => 10, n => 1, presence_penalty => 0.1, response_format => '{{"type": "text"}}', seed => 42, stop => 'END', temperature => 0.2, top_p => 0.9, tools => '[]', tool_choice => '"none"', openai_user => 'u1')->'choices'->0->'message'->>'role'"#
-    ))?;
+    let chat = psql_ok(
+        &pg,
+        &db,
+        &format!(
+            r#"select ai.openai_chat_complete('gpt-4o', '[{{"role": "user", "content": "hi"}}]', {args}, frequency_penalty => 0.5, logit_bias => '{{"50256": -100}}', logprobs => true, top_logprobs => 2, max_tokens => 10, n => 1, presence_penalty => 0.1, response_format => '{{"type": "text"}}', seed => 42, stop => 'END', temperature => 0.2, top_p => 0.9, tools => '[]', tool_choice => '"none"', openai_user => 'u1')->'choices'->0->'message'->>'role'"#
+        ),
+    )?;
     assert_eq!(chat, "assistant");
     let body = f.last_request().unwrap().json();
-    for (k, v) in [("frequency_penalty", "0.5"), ("logprobs", "true"), ("top_logprobs", "2"), ("max_tokens", "10"), ("seed", "42"), ("stop", "\"END\""), ("temperature", "0.2"), ("top_p", "0.9"), ("user", "\"u1\""), ("tool_choice", "\"none\"")] {
+    for (k, v) in [
+        ("frequency_penalty", "0.5"),
+        ("logprobs", "true"),
+        ("top_logprobs", "2"),
+        ("max_tokens", "10"),
+        ("seed", "42"),
+        ("stop", "\"END\""),
+        ("temperature", "0.2"),
+        ("top_p", "0.9"),
+        ("user", "\"u1\""),
+        ("tool_choice", "\"none\""),
+    ] {
         assert_eq!(body[k].to_string(), v, "{k} in {body}");
     }
     assert_eq!(body["logit_bias"]["50256"], -100);
     assert_eq!(body["response_format"]["type"], "text");
-    let simple = psql_ok(&pg, &db, &format!("set ai.openai_base_url = '{base}'; select ai.openai_chat_complete_simple('hi there', api_key => '{KEY}')"))?;
+    let simple = psql_ok(
+        &pg,
+        &db,
+        &format!(
+            "set ai.openai_base_url = '{base}'; select ai.openai_chat_complete_simple('hi there', api_key => '{KEY}')"
+        ),
+    )?;
     assert!(!simple.is_empty());
     assert_eq!(f.last_request().unwrap().json()["model"], "gpt-4o");
-    let flagged = psql_ok(&pg, &db, &format!("select ai.openai_moderate('omni-moderation-latest', 'I will attack', {args})->'results'->0->>'flagged'"))?;
+    let flagged = psql_ok(
+        &pg,
+        &db,
+        &format!(
+            "select ai.openai_moderate('omni-moderation-latest', 'I will attack', {args})->'results'->0->>'flagged'"
+        ),
+    )?;
     assert_eq!(flagged, "true");
     Ok(())
 }
@@ -101,18 +138,47 @@ async fn openai_errors_name_what_to_fix_and_never_the_key() -> Result<()> {
     psql_ok(&pg, &db, &format!("create role {role} login; grant usage on schema ai to {role}"))?;
 
     // no key for the public API
-    psql_err(&pg, &db, "postgres", "set ai.secret_env_enabled = false; select ai.openai_embed('m', 'x')", "missing API key: secret OPENAI_API_KEY is not set")?;
-    psql_err(&pg, &db, "postgres", "select ai.openai_embed('m', 'x', api_key_name => 'MY_OTHER_KEY')", "secret MY_OTHER_KEY is not set")?;
+    psql_err(
+        &pg,
+        &db,
+        "postgres",
+        "set ai.secret_env_enabled = false; select ai.openai_embed('m', 'x')",
+        "missing API key: secret OPENAI_API_KEY is not set",
+    )?;
+    psql_err(
+        &pg,
+        &db,
+        "postgres",
+        "select ai.openai_embed('m', 'x', api_key_name => 'MY_OTHER_KEY')",
+        "secret MY_OTHER_KEY is not set",
+    )?;
     // an environment secret the role was not granted
-    psql_err(&pg, &db, &role, &format!("select ai.openai_embed('m', 'x', api_key_name => 'TEST_FORBIDDEN_KEY', base_url => '{base}')"), "permission denied for secret TEST_FORBIDDEN_KEY")?;
+    psql_err(
+        &pg,
+        &db,
+        &role,
+        &format!("select ai.openai_embed('m', 'x', api_key_name => 'TEST_FORBIDDEN_KEY', base_url => '{base}')"),
+        "permission denied for secret TEST_FORBIDDEN_KEY",
+    )?;
     // a wrong key: the provider's 401 and message, without the key
     let wrong = "sk-wrong-key-that-must-not-leak-9999";
-    let out = psql(&pg, &db, "postgres", &format!("select ai.openai_embed('m', 'x', api_key => '{wrong}', base_url => '{base}')"))?;
+    let out = psql(
+        &pg,
+        &db,
+        "postgres",
+        &format!("select ai.openai_embed('m', 'x', api_key => '{wrong}', base_url => '{base}')"),
+    )?;
     assert!(!out.ok && out.stderr.contains("401") && out.stderr.contains("Incorrect API key"), "{}", out.stderr);
     assert!(!out.stderr.contains(wrong), "the key leaked: {}", out.stderr);
     // a malformed answer
     f.fail_next(1, Reply::text(200, "{\"data\": [truncated"));
-    psql_err(&pg, &db, "postgres", &format!("select ai.openai_embed('m', 'x', api_key => '{KEY}', base_url => '{base}')"), "openai")?;
+    psql_err(
+        &pg,
+        &db,
+        "postgres",
+        &format!("select ai.openai_embed('m', 'x', api_key => '{KEY}', base_url => '{base}')"),
+        "openai",
+    )?;
     // the server log never holds a key, except where Postgres quotes a failed statement that
     // itself contained one as a literal (documented: prefer `set ai.openai_api_key` or secrets)
     let log = std::fs::read_to_string(pg.log_path())?;
@@ -164,7 +230,10 @@ async fn connections_are_reused_across_calls_in_a_backend() -> Result<()> {
     let pg = cluster()?;
     let db = db(&pg, "reuse").await?;
     let f = fake::openai(KEY);
-    let call = format!("select ai.openai_embed('m', 'x', api_key => '{KEY}', base_url => '{}', dimensions => 2)", f.base_url());
+    let call = format!(
+        "select ai.openai_embed('m', 'x', api_key => '{KEY}', base_url => '{}', dimensions => 2)",
+        f.base_url()
+    );
     psql_ok(&pg, &db, &format!("{call}; {call}; {call}"))?;
     let conns: Vec<u64> = f.requests().iter().map(|r| r.connection).collect();
     assert_eq!(conns.len(), 3);
@@ -192,8 +261,17 @@ async fn ollama_functions() -> Result<()> {
     assert_eq!(gen, "true");
     let sent = f.last_request().unwrap().json();
     assert_eq!(sent["images"][0], "iVBORw==", "images travel base64-encoded");
-    assert_eq!((sent["system"].as_str(), sent["context"].to_string().as_str(), sent["stream"].as_bool()), (Some("be brief"), "[1,2,3]", Some(false)));
-    let chat = psql_ok(&pg, &db, &format!(r#"{set} select ai.ollama_chat_complete('llama3', '[{{"role": "user", "content": "hi"}}]', chat_options => '{{"seed": 1}}')->'message'->>'role'"#))?;
+    assert_eq!(
+        (sent["system"].as_str(), sent["context"].to_string().as_str(), sent["stream"].as_bool()),
+        (Some("be brief"), "[1,2,3]", Some(false))
+    );
+    let chat = psql_ok(
+        &pg,
+        &db,
+        &format!(
+            r#"{set} select ai.ollama_chat_complete('llama3', '[{{"role": "user", "content": "hi"}}]', chat_options => '{{"seed": 1}}')->'message'->>'role'"#
+        ),
+    )?;
     assert_eq!(chat, "assistant");
     psql_err(&pg, &db, "postgres", &format!("{set} select ai.ollama_embed('no-such-model', 'x')"), "not found")?;
     Ok(())
@@ -204,21 +282,38 @@ async fn anthropic_cohere_and_voyage_functions() -> Result<()> {
     let pg = cluster()?;
     let db = db(&pg, "others").await?;
     let a = fake::anthropic(KEY);
-    let out = psql_ok(&pg, &db, &format!(
-        r#"select ai.anthropic_generate('claude-3-5-sonnet-latest', '[{{"role": "user", "content": "hello"}}]', max_tokens => 50, api_key => '{KEY}', base_url => '{}', timeout => 30, max_retries => 1, system_prompt => 'terse', user_id => 'u9', stop_sequences => array['STOP'], temperature => 0.3, top_k => 5, top_p => 0.8)->>'type'"#,
-        a.base_url()
-    ))?;
+    let out = psql_ok(
+        &pg,
+        &db,
+        &format!(
+            r#"select ai.anthropic_generate('claude-3-5-sonnet-latest', '[{{"role": "user", "content": "hello"}}]', max_tokens => 50, api_key => '{KEY}', base_url => '{}', timeout => 30, max_retries => 1, system_prompt => 'terse', user_id => 'u9', stop_sequences => array['STOP'], temperature => 0.3, top_k => 5, top_p => 0.8)->>'type'"#,
+            a.base_url()
+        ),
+    )?;
     assert_eq!(out, "message");
     let sent = a.last_request().unwrap();
     assert_eq!(sent.header("x-api-key"), Some(KEY));
     let body = sent.json();
-    assert_eq!((body["max_tokens"].as_i64(), body["system"].as_str(), body["metadata"]["user_id"].as_str(), body["top_k"].as_i64()), (Some(50), Some("terse"), Some("u9"), Some(5)));
+    assert_eq!(
+        (
+            body["max_tokens"].as_i64(),
+            body["system"].as_str(),
+            body["metadata"]["user_id"].as_str(),
+            body["top_k"].as_i64()
+        ),
+        (Some(50), Some("terse"), Some("u9"), Some(5))
+    );
 
     let c = fake::cohere(KEY);
     let set = format!("set ai.cohere_api_key = '{KEY}'; set ai.cohere_base_url = '{}';", c.base_url());
     let tokens = psql_ok(&pg, &db, &format!("{set} select ai.cohere_tokenize('command-r', 'hi')"))?;
     assert_eq!(psql_ok(&pg, &db, &format!("{set} select ai.cohere_detokenize('command-r', '{tokens}'::int[])"))?, "hi");
-    assert!(psql_ok(&pg, &db, &format!("{set} select count(*) > 0 from ai.cohere_list_models(endpoint => 'embed', default_only => false)"))?.starts_with('t'));
+    assert!(psql_ok(
+        &pg,
+        &db,
+        &format!("{set} select count(*) > 0 from ai.cohere_list_models(endpoint => 'embed', default_only => false)")
+    )?
+    .starts_with('t'));
     let v = psql_ok(&pg, &db, &format!("{set} select vector_dims(ai.cohere_embed('embed-english-v3.0', 'hello', input_type => 'search_document', truncate_long_inputs => 'END'))"))?;
     assert!(v.parse::<i32>()? > 0);
     assert_eq!(c.last_request().unwrap().json()["truncate"], "END");
@@ -233,16 +328,29 @@ async fn anthropic_cohere_and_voyage_functions() -> Result<()> {
     let chat = psql_ok(&pg, &db, &format!("{set} select ai.cohere_chat_complete('command-r', 'hello', preamble => 'be nice', temperature => 0.1, max_tokens => 20, seed => 7, stop_sequences => array['x'], k => 3, p => 0.5) ? 'text'"))?;
     assert!(chat.starts_with('t'));
     let body = c.last_request().unwrap().json();
-    assert_eq!((body["preamble"].as_str(), body["seed"].as_i64(), body["k"].as_i64()), (Some("be nice"), Some(7), Some(3)));
+    assert_eq!(
+        (body["preamble"].as_str(), body["seed"].as_i64(), body["k"].as_i64()),
+        (Some("be nice"), Some(7), Some(3))
+    );
 
     let vy = fake::voyage(KEY);
     let set = format!("set ai.voyageai_base_url = '{}';", vy.base_url());
-    let v = psql_ok(&pg, &db, &format!("{set} select ai.voyageai_embed('voyage-3', 'hello', input_type => 'query', api_key => '{KEY}')"))?;
+    let v = psql_ok(
+        &pg,
+        &db,
+        &format!("{set} select ai.voyageai_embed('voyage-3', 'hello', input_type => 'query', api_key => '{KEY}')"),
+    )?;
     assert!(!floats(&v).is_empty());
     assert_eq!(vy.last_request().unwrap().json()["input_type"], "query");
     let rows = psql_ok(&pg, &db, &format!("{set} select string_agg(index::text, ',' order by index) from ai.voyageai_embed('voyage-3', array['a', 'b'], api_key => '{KEY}')"))?;
     assert_eq!(rows, "0,1");
-    psql_err(&pg, &db, "postgres", &format!("set ai.secret_env_enabled = false; {set} select ai.voyageai_embed('voyage-3', 'x')"), "secret VOYAGE_API_KEY is not set")?;
+    psql_err(
+        &pg,
+        &db,
+        "postgres",
+        &format!("set ai.secret_env_enabled = false; {set} select ai.voyageai_embed('voyage-3', 'x')"),
+        "secret VOYAGE_API_KEY is not set",
+    )?;
     Ok(())
 }
 
@@ -258,7 +366,14 @@ async fn vectorizer_embed_uses_the_vectorizer_settings() -> Result<()> {
     let v = psql_ok(&pg, &db, &format!("set ai.vec_key = '{KEY}'; select ai.vectorizer_embed(config->'embedding', 'q2') from ai.vectorizer where id = {id}"))?;
     assert_close(&floats(&v), &fake_embedding("q2", 8));
     let o = fake::ollama();
-    let v = psql_ok(&pg, &db, &format!("select vector_dims(ai.vectorizer_embed(ai.embedding_ollama('all-minilm', 384, base_url => '{}'), 'q'))", o.base_url()))?;
+    let v = psql_ok(
+        &pg,
+        &db,
+        &format!(
+            "select vector_dims(ai.vectorizer_embed(ai.embedding_ollama('all-minilm', 384, base_url => '{}'), 'q'))",
+            o.base_url()
+        ),
+    )?;
     assert_eq!(v, "384");
     psql_err(&pg, &db, "postgres", "select ai.vectorizer_embed(9999, 'x')", "vectorizer 9999 does not exist")?;
     let body: Value = f.last_request().unwrap().json();
