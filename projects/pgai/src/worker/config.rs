@@ -52,6 +52,15 @@ pub enum EmbeddingConfig {
         #[serde(default)]
         base_url: Option<String>,
     },
+    /// A sentence-transformers model run in this process (`ai.embedding_sentence_transformers`).
+    #[serde(rename = "sentence_transformers")]
+    SentenceTransformers {
+        model: String,
+        dimensions: u32,
+        /// `onnx`, `candle` or absent (automatic).
+        #[serde(default)]
+        engine: Option<String>,
+    },
 }
 
 impl EmbeddingConfig {
@@ -60,6 +69,7 @@ impl EmbeddingConfig {
             EmbeddingConfig::OpenAi { .. } => "openai",
             EmbeddingConfig::Ollama { .. } => "ollama",
             EmbeddingConfig::VoyageAi { .. } => "voyageai",
+            EmbeddingConfig::SentenceTransformers { .. } => "sentence_transformers",
         }
     }
 
@@ -67,7 +77,8 @@ impl EmbeddingConfig {
         match self {
             EmbeddingConfig::OpenAi { dimensions, .. }
             | EmbeddingConfig::Ollama { dimensions, .. }
-            | EmbeddingConfig::VoyageAi { dimensions, .. } => *dimensions,
+            | EmbeddingConfig::VoyageAi { dimensions, .. }
+            | EmbeddingConfig::SentenceTransformers { dimensions, .. } => *dimensions,
         }
     }
 
@@ -76,7 +87,7 @@ impl EmbeddingConfig {
         match self {
             EmbeddingConfig::OpenAi { api_key_name, .. } => Some(api_key_name.as_deref().unwrap_or("OPENAI_API_KEY")),
             EmbeddingConfig::VoyageAi { api_key_name, .. } => Some(api_key_name.as_deref().unwrap_or("VOYAGE_API_KEY")),
-            EmbeddingConfig::Ollama { .. } => None,
+            EmbeddingConfig::Ollama { .. } | EmbeddingConfig::SentenceTransformers { .. } => None,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::config::EmbeddingConfig;
 use providers::tokenize::Encoding;
-use providers::{EmbedInput, EncodingFormat, HttpClient, Ollama, OpenAi, Voyage};
+use providers::{local, EmbedInput, EncodingFormat, HttpClient, Ollama, OpenAi, Voyage};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::ops::Range;
@@ -61,9 +61,28 @@ impl EmbedError {
 
 #[derive(Debug, Clone)]
 enum Provider {
-    OpenAi { client: OpenAi, model: String, dimensions: Option<u32>, user: Option<String> },
-    Ollama { client: Ollama, model: String, options: Option<Value>, keep_alive: Option<String> },
-    Voyage { client: Voyage, model: String, input_type: Option<String> },
+    OpenAi {
+        client: OpenAi,
+        model: String,
+        dimensions: Option<u32>,
+        user: Option<String>,
+    },
+    Ollama {
+        client: Ollama,
+        model: String,
+        options: Option<Value>,
+        keep_alive: Option<String>,
+    },
+    Voyage {
+        client: Voyage,
+        model: String,
+        input_type: Option<String>,
+    },
+    /// Loaded on first use (a cached load per process), then run on the blocking pool.
+    Local {
+        model: String,
+        options: local::Options,
+    },
 }
 
 impl Provider {
@@ -72,6 +91,7 @@ impl Provider {
             Provider::OpenAi { .. } => "openai",
             Provider::Ollama { .. } => "ollama",
             Provider::Voyage { .. } => "voyageai",
+            Provider::Local { .. } => "sentence_transformers",
         }
     }
 
@@ -91,6 +111,13 @@ impl Provider {
                 out
             }
             Provider::Voyage { client, model, input_type } => client.embed(model, inputs, input_type.clone()).await?,
+            Provider::Local { model, options } => {
+                let (model, options) = (model.clone(), options.clone());
+                let embedder = tokio::task::spawn_blocking(move || local::Embedder::cached(&model, &options))
+                    .await
+                    .expect("loading a local model panicked")?;
+                embedder.embed_async(inputs).await?.into_iter().enumerate().collect()
+            }
         };
         let in_order = indexed.iter().enumerate().all(|(i, (index, _))| i == *index);
         if indexed.len() != sent || !in_order {
@@ -137,6 +164,16 @@ impl Embedder {
                 let client = Voyage::new(api_key, base_url.clone()).with_http(http);
                 let provider = Provider::Voyage { client, model: model.clone(), input_type: input_type.clone() };
                 (provider, Limits { max_inputs: VOYAGE_MAX_INPUTS, max_tokens: VOYAGE_MAX_TOKENS, context: None })
+            }
+            EmbeddingConfig::SentenceTransformers { model, engine, .. } => {
+                // an unknown engine name falls back to automatic; the SQL config validates it
+                let engine = engine.as_deref().and_then(|e| local::EngineKind::parse_choice(e).ok().flatten());
+                let options = local::Options { engine, ..local::Options::default() };
+                // the model batches internally; a request is one batch's texts
+                (
+                    Provider::Local { model: model.clone(), options },
+                    Limits { max_inputs: 256, max_tokens: usize::MAX, context: None },
+                )
             }
         };
         Embedder { provider, dimensions: config.dimensions() as usize, limits, max_in_flight: max_in_flight.max(1) }

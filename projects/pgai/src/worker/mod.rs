@@ -230,7 +230,7 @@ fn needs_key(config: &EmbeddingConfig) -> bool {
             base_url.as_deref().is_none_or(|u| u.trim_end_matches('/') == providers::openai::DEFAULT_BASE_URL)
         }
         EmbeddingConfig::VoyageAi { .. } => true,
-        EmbeddingConfig::Ollama { .. } => false,
+        EmbeddingConfig::Ollama { .. } | EmbeddingConfig::SentenceTransformers { .. } => false,
     }
 }
 

@@ -6,4 +6,5 @@ mod common;
 mod concurrency;
 mod crash;
 mod failures;
+mod local;
 mod pipeline;
