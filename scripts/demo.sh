@@ -1,18 +1,67 @@
 #!/usr/bin/env bash
-# The quick-start demo: a PostgreSQL with the ai extension, and `select ai...` working.
-# It uses its own database, pgai_demo, rebuilt on every run (so running it twice works).
+# The offline demo: semantic search over Python's own documentation, embedded by a local model
+# (all-MiniLM-L6-v2 through ONNX Runtime): no API key, no network. It starts a PostgreSQL with
+# the ai extension, loads ~2,000 documents, creates a vectorizer, runs the worker with a progress
+# bar, and prints the nearest chunks for a few questions. Rebuilds its database (pgai_demo) on
+# every run, so running it twice works.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pg_config="${PG_CONFIG:-$root/.pg/pgserver/pginstall/bin/pg_config}"
 port="${AI_TEST_SERVER_PORT:-5432}"
+url="postgres://postgres@127.0.0.1:$port/pgai_demo"
+start=$(date +%s)
+
 bash "$root/projects/extension/scripts/test-server.sh" start "$pg_config" "$root/target/test-server" "$port"
 psql() { "$("$pg_config" --bindir)/psql" -X -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 "$@"; }
-show() { echo; echo "pgai_demo=# $1"; psql -d pgai_demo -c "$1"; }
+q() { psql -d pgai_demo -qAt -c "$1"; }
+
+echo "building the worker (pgai)..."
+(cd "$root" && cargo build -q -p pgai)
+mkdir -p "$root/target/demo"
+python3 "$root/scripts/demo/make_corpus.py" 3000 > "$root/target/demo/corpus.csv"
 
 psql -d postgres -q -c "drop database if exists pgai_demo with (force)" -c "create database pgai_demo"
-show "create extension ai cascade"
-show "select extname, extversion from pg_extension where extname in ('ai', 'vector') order by 1"
-show "select jsonb_pretty(ai.chunking_recursive_character_text_splitter('body', chunk_size => 500))"
-show "select ai.embedding_openai('text-embedding-3-small', 1536)"
-echo
-echo "The server keeps running: 'just ext psql-shell' opens psql (database pgai_demo), 'just ext test-server-stop' stops it."
+psql -d pgai_demo -q <<SQL
+create extension ai cascade;
+create table docs (id int generated always as identity primary key, title text not null, body text not null);
+\copy docs (title, body) from '$root/target/demo/corpus.csv' with (format csv, header)
+select ai.create_vectorizer('docs'::regclass,
+    embedding  => ai.embedding_sentence_transformers('all-MiniLM-L6-v2', 384),
+    chunking   => ai.chunking_recursive_character_text_splitter('body', chunk_size => 800, chunk_overlap => 200),
+    formatting => ai.formatting_python_template('\$title: \$chunk')) \gset
+SQL
+total=$(q "select count(*) from docs")
+echo "loaded $total documents of Python's documentation into docs; vectorizer created:"
+psql -d pgai_demo -c "select id, source_table, target_table, view, pending_items from ai.vectorizer_status"
+
+# the worker in the background; a progress bar from the queue and the target table
+"$root/target/debug/pgai" vectorizer worker -d "$url" --once --log-level warn &
+worker=$!
+t0=$(date +%s.%N)
+bar() {
+  local pending chunks done_ elapsed rate eta filled
+  pending=$(q "select ai.vectorizer_queue_pending(1, exact_count => true)")
+  chunks=$(q "select count(*) from docs_embedding_store")
+  done_=$((total - pending))
+  elapsed=$(echo "$(date +%s.%N) - $t0" | bc)
+  rate=$(echo "scale=1; $chunks / ($elapsed + 0.001)" | bc)
+  eta=$(echo "scale=0; if ($done_ > 0) $pending * $elapsed / $done_ else 0" | bc)
+  filled=$((done_ * 40 / (total > 0 ? total : 1)))
+  printf '\r[%-40s] %d/%d documents, %d chunks, %s chunks/s, ETA %ss   ' \
+    "$(printf '%*s' "$filled" '' | tr ' ' '#')" "$done_" "$total" "$chunks" "$rate" "$eta"
+}
+while kill -0 "$worker" 2>/dev/null; do bar; sleep 1; done
+wait "$worker" || { echo; echo "the worker failed (exit $?)"; exit 1; }
+bar; echo
+
+for question in "how do I read a file line by line" "parse command line options" "sort a list of dictionaries by a key"; do
+  echo
+  echo "Nearest chunks to: \"$question\""
+  psql -d pgai_demo -c "
+    select round((embedding <=> ai.sentence_transformers_embed('all-MiniLM-L6-v2', \$q\$$question\$q\$))::numeric, 3) as distance,
+           title, replace(left(chunk, 70), E'\n', ' ') as chunk
+    from docs_embedding
+    order by distance
+    limit 5"
+done
+echo "done in $(( $(date +%s) - start )) s. The server keeps running: 'just ext psql-shell' opens psql (database pgai_demo), 'just ext test-server-stop' stops it."
