@@ -15,8 +15,8 @@ bash "$root/projects/extension/scripts/test-server.sh" start "$pg_config" "$root
 psql() { "$("$pg_config" --bindir)/psql" -X -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 "$@"; }
 q() { psql -d pgai_demo -qAt -c "$1"; }
 
-echo "building the worker (pgai)..."
-(cd "$root" && cargo build -q -p pgai)
+echo "building the worker (pgai, release: a few minutes the first time)..."
+(cd "$root" && cargo build -q --release -p pgai)
 mkdir -p "$root/target/demo"
 python3 "$root/scripts/demo/make_corpus.py" 3000 > "$root/target/demo/corpus.csv"
 
@@ -35,7 +35,7 @@ echo "loaded $total documents of Python's documentation into docs; vectorizer cr
 psql -d pgai_demo -c "select id, source_table, target_table, view, pending_items from ai.vectorizer_status"
 
 # the worker in the background; a progress bar from the queue and the target table
-"$root/target/debug/pgai" vectorizer worker -d "$url" --once --log-level warn &
+"$root/target/release/pgai" vectorizer worker -d "$url" --once --log-level warn &
 worker=$!
 t0=$(date +%s.%N)
 bar() {
