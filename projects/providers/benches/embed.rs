@@ -8,7 +8,8 @@
 //! Environment: PGAI_BENCH_ST_PYTHON (a python with sentence-transformers; without it that row
 //! is skipped), PGAI_BENCH_THREADS (default: the cores available), PGAI_BENCH_TEXTS (2000),
 //! PGAI_BENCH_ROUNDS (1: rounds run the engines interleaved, the best round is kept),
-//! PGAI_BENCH_ENGINES (st,onnx,candle). The model comes from the models directory as for the
+//! PGAI_BENCH_ENGINES (st,onnx,candle), PGAI_BENCH_BATCH and PGAI_BENCH_BATCH_TOKENS (our
+//! engines' batch limits; default: the library's, 32 inputs and 1,024 tokens). The model comes from the models directory as for the
 //! tests (`just ext setup` installs it). Vectors of the first 100 texts are compared with
 //! sentence-transformers' (lowest cosine).
 
@@ -22,15 +23,99 @@ const COMPARE: usize = 100;
 /// `n` English-like texts of about 800 characters, the same every run.
 fn texts(n: usize) -> Vec<String> {
     const WORDS: &[&str] = &[
-        "the", "database", "stores", "vectors", "for", "each", "document", "and", "a", "query", "finds", "nearest",
-        "neighbours", "quickly", "while", "workers", "embed", "new", "rows", "in", "batches", "of", "text", "that",
-        "users", "write", "about", "products", "reviews", "support", "tickets", "with", "many", "different", "topics",
-        "including", "shipping", "delays", "refunds", "quality", "prices", "features", "performance", "memory",
-        "latency", "throughput", "index", "search", "results", "ranking", "relevance", "semantic", "meaning",
-        "similar", "sentences", "paragraphs", "chapters", "books", "articles", "news", "science", "history",
-        "music", "travel", "weather", "cooking", "recipes", "gardening", "software", "engineering", "PostgreSQL",
-        "extension", "model", "tokens", "is", "was", "will", "be", "are", "not", "very", "often", "sometimes",
-        "because", "however", "therefore", "2024", "42", "customers", "said", "it", "works", "well",
+        "the",
+        "database",
+        "stores",
+        "vectors",
+        "for",
+        "each",
+        "document",
+        "and",
+        "a",
+        "query",
+        "finds",
+        "nearest",
+        "neighbours",
+        "quickly",
+        "while",
+        "workers",
+        "embed",
+        "new",
+        "rows",
+        "in",
+        "batches",
+        "of",
+        "text",
+        "that",
+        "users",
+        "write",
+        "about",
+        "products",
+        "reviews",
+        "support",
+        "tickets",
+        "with",
+        "many",
+        "different",
+        "topics",
+        "including",
+        "shipping",
+        "delays",
+        "refunds",
+        "quality",
+        "prices",
+        "features",
+        "performance",
+        "memory",
+        "latency",
+        "throughput",
+        "index",
+        "search",
+        "results",
+        "ranking",
+        "relevance",
+        "semantic",
+        "meaning",
+        "similar",
+        "sentences",
+        "paragraphs",
+        "chapters",
+        "books",
+        "articles",
+        "news",
+        "science",
+        "history",
+        "music",
+        "travel",
+        "weather",
+        "cooking",
+        "recipes",
+        "gardening",
+        "software",
+        "engineering",
+        "PostgreSQL",
+        "extension",
+        "model",
+        "tokens",
+        "is",
+        "was",
+        "will",
+        "be",
+        "are",
+        "not",
+        "very",
+        "often",
+        "sometimes",
+        "because",
+        "however",
+        "therefore",
+        "2024",
+        "42",
+        "customers",
+        "said",
+        "it",
+        "works",
+        "well",
     ];
     let mut seed: u64 = 0x9e3779b97f4a7c15;
     let mut next = move || {
@@ -78,7 +163,10 @@ fn peak_rss_mb() -> f64 {
 fn child(engine: EngineKind, file: &Path, threads: usize, vectors_out: &Path) {
     let texts: Vec<String> = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let t = Instant::now();
-    let opts = Options { engine: Some(engine), threads: Some(threads), ..Options::default() };
+    let mut opts = Options { engine: Some(engine), threads: Some(threads), ..Options::default() };
+    let env_usize = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+    opts.batch_size = env_usize("PGAI_BENCH_BATCH").unwrap_or(opts.batch_size);
+    opts.max_batch_tokens = env_usize("PGAI_BENCH_BATCH_TOKENS").unwrap_or(opts.max_batch_tokens);
     let e = Embedder::load(DEFAULT_MODEL, &opts).unwrap_or_else(|e| panic!("{e}"));
     let load_s = t.elapsed().as_secs_f64();
     e.embed(&texts[..32]).unwrap(); // warm-up, as for sentence-transformers
@@ -144,17 +232,30 @@ fn main() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/embed_st.py");
     let exe = std::env::current_exe().unwrap();
 
-    println!("{n} texts of {chars:.0} characters on average, {threads} threads, batch 32, {rounds} round(s)");
+    let d = Options::default();
+    println!(
+        "{n} texts of {chars:.0} characters on average, {threads} threads, {rounds} round(s); our engines: batches of at most \
+         {} inputs and {} tokens; sentence-transformers: batch 32",
+        env("PGAI_BENCH_BATCH").unwrap_or(d.batch_size.to_string()),
+        env("PGAI_BENCH_BATCH_TOKENS").unwrap_or(d.max_batch_tokens.to_string()),
+    );
     let mut best: Vec<(String, serde_json::Value, PathBuf)> = Vec::new();
     for round in 0..rounds {
         for name in engines.split(',').map(str::trim) {
             let vectors = dir.path().join(format!("{name}.json"));
             let result = match name {
                 "st" => match &python {
-                    Some(py) => run(Command::new(py).arg(&script).arg(&model_dir).arg(&file).arg(threads.to_string()).arg(&vectors)),
+                    Some(py) => run(Command::new(py)
+                        .arg(&script)
+                        .arg(&model_dir)
+                        .arg(&file)
+                        .arg(threads.to_string())
+                        .arg(&vectors)),
                     None => {
                         if round == 0 {
-                            println!("sentence-transformers: skipped (set PGAI_BENCH_ST_PYTHON to a python that has it)");
+                            println!(
+                                "sentence-transformers: skipped (set PGAI_BENCH_ST_PYTHON to a python that has it)"
+                            );
                         }
                         continue;
                     }
@@ -187,14 +288,15 @@ fn main() {
             },
             texts_per_s: r["texts_per_s"].as_f64().unwrap(),
             peak_rss_mb: r["peak_rss_mb"].as_f64().unwrap(),
-            min_cos: reference.as_ref().zip(load(path)).map(|(want, got)| {
-                want.iter().zip(&got).map(|(a, b)| cosine(a, b)).fold(f64::MAX, f64::min)
-            }),
+            min_cos: reference
+                .as_ref()
+                .zip(load(path))
+                .map(|(want, got)| want.iter().zip(&got).map(|(a, b)| cosine(a, b)).fold(f64::MAX, f64::min)),
         })
         .collect();
     let st = rows.iter().find(|r| r.name.starts_with("sentence")).map(|r| r.texts_per_s);
-    if let Some((_, r, _)) = best.first() {
-        println!("mean tokens per text: {:.0}", r["mean_tokens"].as_f64().unwrap_or(f64::NAN));
+    if let Some(t) = best.iter().find_map(|(_, r, _)| r["mean_tokens"].as_f64()) {
+        println!("mean tokens per text: {t:.0}");
     }
     println!("\n| engine | texts/s | vs sentence-transformers | peak RSS | lowest cosine vs sentence-transformers ({COMPARE} texts) |");
     println!("|---|---|---|---|---|");
@@ -205,7 +307,11 @@ fn main() {
             r.texts_per_s,
             st.map_or("-".into(), |s| format!("{:.2}x", r.texts_per_s / s)),
             r.peak_rss_mb,
-            r.min_cos.map_or("-".into(), |c| if c >= 1.0 - 1e-12 { "1".into() } else { format!("1 - {:.0e}", 1.0 - c) })
+            r.min_cos.map_or("-".into(), |c| if c >= 1.0 {
+                "1".into()
+            } else {
+                format!("1 - {:.0e}", 1.0 - c)
+            })
         );
     }
 }

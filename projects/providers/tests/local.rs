@@ -228,12 +228,22 @@ fn missing_and_unknown_models() {
 #[test]
 fn corrupt_files() {
     let cases: [(&str, &[u8], EngineKind, &str); 6] = [
-        ("model.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{not json", EngineKind::Candle, "not a valid safetensors file"),
+        (
+            "model.safetensors",
+            b"\x10\x00\x00\x00\x00\x00\x00\x00{not json",
+            EngineKind::Candle,
+            "not a valid safetensors file",
+        ),
         ("model.safetensors", b"", EngineKind::Candle, "not a valid safetensors file"),
         ("onnx/model.onnx", b"garbage, not protobuf", EngineKind::Onnx, "cannot load the ONNX graph"),
         ("tokenizer.json", b"{\"version\": ", EngineKind::Onnx, "not a valid tokenizer.json"),
         ("modules.json", b"[{\"type\": 3}]", EngineKind::Onnx, "modules.json is not a valid model file"),
-        ("1_Pooling/config.json", b"{\"pooling_mode_mean_tokens\": false}", EngineKind::Candle, "enables no pooling mode"),
+        (
+            "1_Pooling/config.json",
+            b"{\"pooling_mode_mean_tokens\": false}",
+            EngineKind::Candle,
+            "enables no pooling mode",
+        ),
     ];
     for (file, content, engine, expected) in cases {
         let tmp = model_copy();
@@ -243,7 +253,9 @@ fn corrupt_files() {
     }
     // a config.json that does not match the weights
     let tmp = model_copy();
-    let cfg = std::fs::read_to_string(model_dir().join("config.json")).unwrap().replace("\"hidden_size\": 384", "\"hidden_size\": 768");
+    let cfg = std::fs::read_to_string(model_dir().join("config.json"))
+        .unwrap()
+        .replace("\"hidden_size\": 384", "\"hidden_size\": 768");
     replace(tmp.path(), "config.json", cfg.as_bytes());
     load_err(tmp.path().to_str().unwrap(), &opts(EngineKind::Candle), &["hidden_size 768"]);
     // an unsupported module

@@ -15,7 +15,11 @@ fn without_the_runtime_candle_serves_and_a_later_load_works() {
     assert!(err.contains("/nonexistent/libonnxruntime.so") && err.contains("does not exist"), "{err}");
     // a file that is not a library
     let not_a_lib = tempfile::NamedTempFile::new().unwrap();
-    let o = Options { engine: Some(EngineKind::Onnx), onnxruntime_library: Some(not_a_lib.path().into()), ..Options::default() };
+    let o = Options {
+        engine: Some(EngineKind::Onnx),
+        onnxruntime_library: Some(not_a_lib.path().into()),
+        ..Options::default()
+    };
     let err = Embedder::load(local::DEFAULT_MODEL, &o).unwrap_err().to_string();
     assert!(err.contains("cannot load the ONNX Runtime library"), "{err}");
 

@@ -102,7 +102,10 @@ impl ModelConfig {
             return Err(local_err(format!("model directory {} does not exist", dir.display())));
         }
         let tokenizer = existing(dir.join("tokenizer.json")).ok_or_else(|| {
-            local_err(format!("model directory {} has no tokenizer.json (a Hugging Face fast tokenizer)", dir.display()))
+            local_err(format!(
+                "model directory {} has no tokenizer.json (a Hugging Face fast tokenizer)",
+                dir.display()
+            ))
         })?;
         let onnx = existing(dir.join("model.onnx")).or_else(|| existing(dir.join("onnx/model.onnx")));
         let safetensors = existing(dir.join("model.safetensors"));
@@ -159,8 +162,7 @@ impl ModelConfig {
                 // sentence-transformers: the tokenizer's model_max_length, capped by the model's positions
                 let tok_cfg: Option<Value> = read_json(&dir.join("tokenizer_config.json"))?;
                 let from_tokenizer = tok_cfg.as_ref().and_then(|c| c.get("model_max_length")?.as_u64());
-                let from_model =
-                    transformer.as_ref().and_then(|c| c.get("max_position_embeddings")?.as_u64());
+                let from_model = transformer.as_ref().and_then(|c| c.get("max_position_embeddings")?.as_u64());
                 [from_tokenizer, from_model].into_iter().flatten().min().unwrap_or(512) as usize
             }
         };

@@ -99,13 +99,23 @@ pub struct Options {
     /// `<models dir>/onnxruntime/libonnxruntime.so.1.32.0` when it exists, else
     /// `libonnxruntime.so` from the system's library path.
     pub onnxruntime_library: Option<PathBuf>,
-    /// Inputs per forward pass (32, as sentence-transformers).
+    /// Most inputs per forward pass (32, as sentence-transformers).
     pub batch_size: usize,
+    /// Most tokens per forward pass, padding included (one longer input still runs alone): small
+    /// batches of long inputs keep the activations in the CPU's caches. Default 1,024.
+    pub max_batch_tokens: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { engine: None, threads: None, models_dir: None, onnxruntime_library: None, batch_size: 32 }
+        Options {
+            engine: None,
+            threads: None,
+            models_dir: None,
+            onnxruntime_library: None,
+            batch_size: 32,
+            max_batch_tokens: 1024,
+        }
     }
 }
 
@@ -116,7 +126,11 @@ fn env(name: &str) -> Option<String> {
 /// `<repo>/.models`: where `just ext setup` installs models (the repository this crate was built from).
 pub fn repo_models_dir() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().and_then(Path::parent).map(|root| root.join(".models")).unwrap_or_else(|| manifest.join(".models"))
+    manifest
+        .parent()
+        .and_then(Path::parent)
+        .map(|root| root.join(".models"))
+        .unwrap_or_else(|| manifest.join(".models"))
 }
 
 impl Options {
@@ -151,7 +165,9 @@ impl Options {
         let n = match self.threads {
             Some(n) => n,
             None => match env("PGAI_LOCAL_THREADS") {
-                Some(v) => v.trim().parse().map_err(|_| local_err(format!("PGAI_LOCAL_THREADS={v:?} is not a number")))?,
+                Some(v) => {
+                    v.trim().parse().map_err(|_| local_err(format!("PGAI_LOCAL_THREADS={v:?} is not a number")))?
+                }
                 None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             },
         };
@@ -178,7 +194,9 @@ pub fn resolve_model(model: &str, models_dir: &Path) -> Result<PathBuf> {
         return Ok(path.to_path_buf());
     }
     if path.components().any(|c| !matches!(c, Component::Normal(_))) {
-        return Err(local_err(format!("invalid model name {model:?}: give a name in the models directory or an absolute path")));
+        return Err(local_err(format!(
+            "invalid model name {model:?}: give a name in the models directory or an absolute path"
+        )));
     }
     let mut candidates = vec![models_dir.join(path)];
     if let Some(last) = path.file_name().filter(|_| path.components().count() > 1) {
@@ -250,6 +268,7 @@ pub struct Embedder {
     engine: Engine,
     dimensions: usize,
     batch_size: usize,
+    max_batch_tokens: usize,
     threads: usize,
 }
 
@@ -264,7 +283,7 @@ impl fmt::Debug for Embedder {
     }
 }
 
-type CacheKey = (PathBuf, Option<EngineKind>, usize, PathBuf, usize);
+type CacheKey = (PathBuf, Option<EngineKind>, usize, PathBuf, usize, usize);
 static CACHE: Mutex<Vec<(CacheKey, Arc<Embedder>)>> = Mutex::new(Vec::new());
 
 impl Embedder {
@@ -285,6 +304,7 @@ impl Embedder {
             opts.resolved_threads()?,
             opts.resolved_onnxruntime_library(),
             opts.batch_size,
+            opts.max_batch_tokens,
         );
         // held while loading: two threads asking for one model load it once
         let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
@@ -304,7 +324,10 @@ impl Embedder {
         let library = opts.resolved_onnxruntime_library();
         let candle = |config: &ModelConfig| -> Result<Engine> {
             let weights = config.safetensors.as_ref().ok_or_else(|| {
-                local_err(format!("model directory {} has no model.safetensors (the candle engine needs it)", dir.display()))
+                local_err(format!(
+                    "model directory {} has no model.safetensors (the candle engine needs it)",
+                    dir.display()
+                ))
             })?;
             Ok(Engine::Candle(candle::CandleEngine::load(dir, weights, config.transformer.as_ref(), threads)?))
         };
@@ -331,8 +354,15 @@ impl Embedder {
                 (None, _) => candle(&config)?,
             },
         };
-        let mut embedder =
-            Embedder { config, encoder, engine, dimensions: 0, batch_size: opts.batch_size.max(1), threads };
+        let mut embedder = Embedder {
+            config,
+            encoder,
+            engine,
+            dimensions: 0,
+            batch_size: opts.batch_size.max(1),
+            max_batch_tokens: opts.max_batch_tokens,
+            threads,
+        };
         // one tiny forward pass: a broken graph or weights fail here, not on the first real call
         let probe = embedder.embed(&[""])?;
         embedder.dimensions = probe[0].len();
@@ -353,14 +383,19 @@ impl Embedder {
 
     /// One vector per text, in the order of `texts`.
     pub fn embed<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
-        self.embed_batched(texts, self.batch_size)
+        self.embed_with(texts, self.batch_size, self.max_batch_tokens)
     }
 
-    /// [`Embedder::embed`] with `batch_size` inputs per forward pass.
+    /// [`Embedder::embed`] with exactly `batch_size` inputs per forward pass (the last fewer),
+    /// whatever their length.
     pub fn embed_batched<S: AsRef<str>>(&self, texts: &[S], batch_size: usize) -> Result<Vec<Vec<f32>>> {
+        self.embed_with(texts, batch_size, usize::MAX)
+    }
+
+    fn embed_with<S: AsRef<str>>(&self, texts: &[S], batch_size: usize, max_tokens: usize) -> Result<Vec<Vec<f32>>> {
         let encoded = texts.iter().map(|t| self.encoder.encode(t.as_ref())).collect::<Result<Vec<_>>>()?;
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
-        for (rows, batch) in self.encoder.batches(&encoded, batch_size) {
+        for (rows, batch) in self.encoder.batches(&encoded, batch_size, max_tokens) {
             let (tokens, hidden) = match &self.engine {
                 Engine::Onnx(e) => e.run(&batch)?,
                 Engine::Candle(e) => (e.run(&batch)?, e.hidden_size()),

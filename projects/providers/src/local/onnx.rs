@@ -93,9 +93,9 @@ impl OnnxEngine {
                 "token_type_ids" => Input::TypeIds,
                 other => {
                     return Err(local_err(format!(
-                        "the ONNX graph {} has an input {other:?}; supported: input_ids, attention_mask, token_type_ids",
-                        graph.display()
-                    )))
+                    "the ONNX graph {} has an input {other:?}; supported: input_ids, attention_mask, token_type_ids",
+                    graph.display()
+                )))
                 }
             };
             inputs.push((i.name().to_string(), kind));
@@ -147,7 +147,9 @@ impl OnnxEngine {
         let (shape, data) = value.try_extract_tensor::<f32>().map_err(err)?;
         let dims: Vec<i64> = shape.iter().copied().collect();
         match dims[..] {
-            [r, s, h] if r as usize == batch.rows && s as usize == batch.seq && h > 0 => Ok((data.to_vec(), h as usize)),
+            [r, s, h] if r as usize == batch.rows && s as usize == batch.seq && h > 0 => {
+                Ok((data.to_vec(), h as usize))
+            }
             _ => Err(local_err(format!(
                 "the ONNX graph's {} output has shape {dims:?}; expected [{}, {}, hidden]",
                 self.output, batch.rows, batch.seq

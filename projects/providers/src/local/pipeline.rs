@@ -68,15 +68,25 @@ impl TextEncoder {
         Ok(Encoded { ids: enc.get_ids().to_vec(), type_ids: enc.get_type_ids().to_vec() })
     }
 
-    /// Groups `encoded` into batches of at most `batch_size` inputs of similar token length
-    /// (longest first), each padded to its longest input. Returns each batch with the indices of
-    /// its rows in `encoded`.
-    pub fn batches(&self, encoded: &[Encoded], batch_size: usize) -> Vec<(Vec<usize>, Batch)> {
+    /// Groups `encoded` into batches of similar token length (longest first), each padded to its
+    /// longest input: at most `batch_size` inputs, and no more than `max_tokens` tokens (padding
+    /// included) unless one input alone is longer. Returns each batch with the indices of its
+    /// rows in `encoded`.
+    pub fn batches(&self, encoded: &[Encoded], batch_size: usize, max_tokens: usize) -> Vec<(Vec<usize>, Batch)> {
         let mut order: Vec<usize> = (0..encoded.len()).collect();
         // stable: equal lengths keep the caller's order, so results never depend on sorting ties
         order.sort_by_key(|&i| std::cmp::Reverse(encoded[i].ids.len()));
-        order
-            .chunks(batch_size.max(1))
+        let mut groups: Vec<&[usize]> = Vec::new();
+        let mut rest = &order[..];
+        while !rest.is_empty() {
+            let longest = encoded[rest[0]].ids.len().max(1);
+            let n = (max_tokens / longest).clamp(1, batch_size.max(1)).min(rest.len());
+            let (group, tail) = rest.split_at(n);
+            groups.push(group);
+            rest = tail;
+        }
+        groups
+            .into_iter()
             .map(|rows| {
                 let seq = rows.iter().map(|&i| encoded[i].ids.len()).max().unwrap_or(0).max(1);
                 let n = rows.len() * seq;
