@@ -307,11 +307,7 @@ fn main() {
             r.texts_per_s,
             st.map_or("-".into(), |s| format!("{:.2}x", r.texts_per_s / s)),
             r.peak_rss_mb,
-            r.min_cos.map_or("-".into(), |c| if c >= 1.0 {
-                "1".into()
-            } else {
-                format!("1 - {:.0e}", 1.0 - c)
-            })
+            r.min_cos.map_or("-".into(), |c| if c >= 1.0 { "1".into() } else { format!("1 - {:.0e}", 1.0 - c) })
         );
     }
 }
