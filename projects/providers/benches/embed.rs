@@ -9,7 +9,8 @@
 //! is skipped), PGAI_BENCH_THREADS (default: the cores available), PGAI_BENCH_TEXTS (2000),
 //! PGAI_BENCH_ROUNDS (1: rounds run the engines interleaved, the best round is kept),
 //! PGAI_BENCH_ENGINES (st,onnx,candle), PGAI_BENCH_BATCH and PGAI_BENCH_BATCH_TOKENS (our
-//! engines' batch limits; default: the library's, 32 inputs and 1,024 tokens). The model comes from the models directory as for the
+//! engines' batch limits; default: the library's, 32 inputs and 1,024 tokens), PGAI_BENCH_QUIET
+//! (a load average: before each run, wait until the machine's is below it; for shared machines). The model comes from the models directory as for the
 //! tests (`just ext setup` installs it). Vectors of the first 100 texts are compared with
 //! sentence-transformers' (lowest cosine).
 
@@ -187,6 +188,7 @@ struct Row {
     texts_per_s: f64,
     peak_rss_mb: f64,
     min_cos: Option<f64>,
+    load: (f64, f64),
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
@@ -195,14 +197,36 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (n(a) * n(b))
 }
 
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|l| l.parse().ok()))
+        .unwrap_or(f64::NAN)
+}
+
+/// With PGAI_BENCH_QUIET=<load>: waits (at most 15 minutes) until the 1-minute load average is
+/// below it, so a shared machine's other work does not skew a run.
+fn wait_for_quiet() {
+    let Some(limit) = std::env::var("PGAI_BENCH_QUIET").ok().and_then(|v| v.parse::<f64>().ok()) else { return };
+    let start = Instant::now();
+    while load_average() >= limit && start.elapsed().as_secs() < 900 {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    }
+}
+
 fn run(cmd: &mut Command) -> serde_json::Value {
+    wait_for_quiet();
+    let load_before = load_average();
     let out = cmd.output().expect("cannot start the benchmark process");
     if !out.status.success() {
         panic!("{:?} failed:\n{}", cmd, String::from_utf8_lossy(&out.stderr));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().rev().find(|l| l.starts_with('{')).expect("no result line");
-    serde_json::from_str(line).unwrap()
+    let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+    v["load_before"] = load_before.into();
+    v["load_after"] = load_average().into();
+    v
 }
 
 fn main() {
@@ -288,6 +312,7 @@ fn main() {
             },
             texts_per_s: r["texts_per_s"].as_f64().unwrap(),
             peak_rss_mb: r["peak_rss_mb"].as_f64().unwrap(),
+            load: (r["load_before"].as_f64().unwrap_or(f64::NAN), r["load_after"].as_f64().unwrap_or(f64::NAN)),
             min_cos: reference
                 .as_ref()
                 .zip(load(path))
@@ -298,16 +323,21 @@ fn main() {
     if let Some(t) = best.iter().find_map(|(_, r, _)| r["mean_tokens"].as_f64()) {
         println!("mean tokens per text: {t:.0}");
     }
-    println!("\n| engine | texts/s | vs sentence-transformers | peak RSS | lowest cosine vs sentence-transformers ({COMPARE} texts) |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "\n| engine | texts/s | vs sentence-transformers | peak RSS | lowest cosine vs sentence-transformers \
+         ({COMPARE} texts) | load average before / after |"
+    );
+    println!("|---|---|---|---|---|---|");
     for r in &rows {
         println!(
-            "| {} | {:.1} | {} | {:.0} MB | {} |",
+            "| {} | {:.1} | {} | {:.0} MB | {} | {:.2} / {:.2} |",
             r.name,
             r.texts_per_s,
             st.map_or("-".into(), |s| format!("{:.2}x", r.texts_per_s / s)),
             r.peak_rss_mb,
-            r.min_cos.map_or("-".into(), |c| if c >= 1.0 { "1".into() } else { format!("1 - {:.0e}", 1.0 - c) })
+            r.min_cos.map_or("-".into(), |c| if c >= 1.0 { "1".into() } else { format!("1 - {:.0e}", 1.0 - c) }),
+            r.load.0,
+            r.load.1
         );
     }
 }

@@ -73,43 +73,43 @@ impl TextEncoder {
     /// included) unless one input alone is longer. Returns each batch with the indices of its
     /// rows in `encoded`.
     pub fn batches(&self, encoded: &[Encoded], batch_size: usize, max_tokens: usize) -> Vec<(Vec<usize>, Batch)> {
-        let mut order: Vec<usize> = (0..encoded.len()).collect();
-        // stable: equal lengths keep the caller's order, so results never depend on sorting ties
-        order.sort_by_key(|&i| std::cmp::Reverse(encoded[i].ids.len()));
-        let mut groups: Vec<&[usize]> = Vec::new();
-        let mut rest = &order[..];
-        while !rest.is_empty() {
-            let longest = encoded[rest[0]].ids.len().max(1);
-            let n = (max_tokens / longest).clamp(1, batch_size.max(1)).min(rest.len());
-            let (group, tail) = rest.split_at(n);
-            groups.push(group);
-            rest = tail;
-        }
-        groups
-            .into_iter()
-            .map(|rows| {
-                let seq = rows.iter().map(|&i| encoded[i].ids.len()).max().unwrap_or(0).max(1);
-                let n = rows.len() * seq;
-                let mut batch = Batch {
-                    rows: rows.len(),
-                    seq,
-                    ids: vec![self.pad_id as i64; n],
-                    mask: vec![0; n],
-                    type_ids: vec![0; n],
-                };
-                for (r, &i) in rows.iter().enumerate() {
-                    let e = &encoded[i];
-                    let row = r * seq;
-                    for (j, (&id, &t)) in e.ids.iter().zip(&e.type_ids).enumerate() {
-                        batch.ids[row + j] = id as i64;
-                        batch.type_ids[row + j] = t as i64;
-                        batch.mask[row + j] = 1;
-                    }
-                }
-                (rows.to_vec(), batch)
-            })
-            .collect()
+        batches(encoded, batch_size, max_tokens, self.pad_id)
     }
+}
+
+/// [`TextEncoder::batches`], padding with `pad_id`.
+pub fn batches(encoded: &[Encoded], batch_size: usize, max_tokens: usize, pad_id: u32) -> Vec<(Vec<usize>, Batch)> {
+    let mut order: Vec<usize> = (0..encoded.len()).collect();
+    // stable: equal lengths keep the caller's order, so results never depend on sorting ties
+    order.sort_by_key(|&i| std::cmp::Reverse(encoded[i].ids.len()));
+    let mut groups: Vec<&[usize]> = Vec::new();
+    let mut rest = &order[..];
+    while !rest.is_empty() {
+        let longest = encoded[rest[0]].ids.len().max(1);
+        let n = (max_tokens / longest).clamp(1, batch_size.max(1)).min(rest.len());
+        let (group, tail) = rest.split_at(n);
+        groups.push(group);
+        rest = tail;
+    }
+    groups
+        .into_iter()
+        .map(|rows| {
+            let seq = rows.iter().map(|&i| encoded[i].ids.len()).max().unwrap_or(0).max(1);
+            let n = rows.len() * seq;
+            let mut batch =
+                Batch { rows: rows.len(), seq, ids: vec![pad_id as i64; n], mask: vec![0; n], type_ids: vec![0; n] };
+            for (r, &i) in rows.iter().enumerate() {
+                let e = &encoded[i];
+                let row = r * seq;
+                for (j, (&id, &t)) in e.ids.iter().zip(&e.type_ids).enumerate() {
+                    batch.ids[row + j] = id as i64;
+                    batch.type_ids[row + j] = t as i64;
+                    batch.mask[row + j] = 1;
+                }
+            }
+            (rows.to_vec(), batch)
+        })
+        .collect()
 }
 
 /// Pools the token embeddings `tokens` ([rows, seq, hidden], row-major) of `batch` into one
@@ -177,6 +177,24 @@ mod tests {
             mask[r * seq..r * seq + l].iter_mut().for_each(|m| *m = 1);
         }
         Batch { rows, seq, ids: vec![0; rows * seq], mask, type_ids: vec![0; rows * seq] }
+    }
+
+    #[test]
+    fn batching_by_length_and_tokens() {
+        let enc = |n: usize| Encoded { ids: vec![7; n], type_ids: vec![0; n] };
+        let encoded = vec![enc(10), enc(300), enc(5), enc(5), enc(600), enc(2)];
+        let plan = |size, tokens| {
+            batches(&encoded, size, tokens, 0).into_iter().map(|(rows, b)| (rows, b.seq)).collect::<Vec<_>>()
+        };
+        // longest first, ties in input order; each batch padded to its first (longest) input
+        assert_eq!(plan(32, usize::MAX), vec![(vec![4, 1, 0, 2, 3, 5], 600)]);
+        assert_eq!(plan(4, usize::MAX), vec![(vec![4, 1, 0, 2], 600), (vec![3, 5], 5)]);
+        // a token budget: 600 alone (over budget, still runs), then 1024 / 300 = 3 rows...
+        assert_eq!(plan(32, 1024), vec![(vec![4], 600), (vec![1, 0, 2], 300), (vec![3, 5], 5)]);
+        let (rows, b) = batches(&encoded, 32, 1024, 9).remove(2);
+        assert_eq!(rows, vec![3, 5]);
+        assert_eq!(b.ids, vec![7, 7, 7, 7, 7, 7, 7, 9, 9, 9]);
+        assert_eq!(b.mask, vec![1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
     }
 
     #[test]
