@@ -10,7 +10,8 @@
 //! PGAI_BENCH_ROUNDS (1: rounds run the engines interleaved, the best round is kept),
 //! PGAI_BENCH_ENGINES (st,onnx,candle), PGAI_BENCH_BATCH and PGAI_BENCH_BATCH_TOKENS (our
 //! engines' batch limits; default: the library's, 32 inputs and 1,024 tokens), PGAI_BENCH_QUIET
-//! (a load average: before each run, wait until the machine's is below it; for shared machines). The model comes from the models directory as for the
+//! (a load average: before each run, wait until the machine's is below it; for shared machines),
+//! PGAI_BENCH_TEXTS_FILE (a JSON array of your own texts instead of the generated ones). The model comes from the models directory as for the
 //! tests (`just ext setup` installs it). Vectors of the first 100 texts are compared with
 //! sentence-transformers' (lowest cosine).
 
@@ -250,7 +251,14 @@ fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("texts.json");
-    let texts = texts(n);
+    let texts = match env("PGAI_BENCH_TEXTS_FILE") {
+        // your own texts (a JSON array of strings), repeated to make n
+        Some(f) => {
+            let own: Vec<String> = serde_json::from_slice(&std::fs::read(&f).expect("PGAI_BENCH_TEXTS_FILE")).unwrap();
+            own.iter().cycle().take(n).cloned().collect()
+        }
+        None => texts(n),
+    };
     std::fs::write(&file, serde_json::to_vec(&texts).unwrap()).unwrap();
     let chars = texts.iter().map(|t| t.chars().count()).sum::<usize>() as f64 / n as f64;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/embed_st.py");
