@@ -7,7 +7,8 @@
 //!
 //! Work runs on a rayon pool of the configured size, created with signals blocked so its
 //! threads never run PostgreSQL's signal handlers. Loading the engine raises glibc's mmap and
-//! trim thresholds for the process ([`tune_malloc`]).
+//! trim thresholds for the process ([`tune_malloc`]) and sizes candle's own element-wise thread
+//! pool ([`size_elementwise_pool`]).
 
 use super::pipeline::Batch;
 use super::{local_err, SignalsBlocked};
@@ -172,6 +173,7 @@ impl CandleEngine {
             )));
         }
         tune_malloc();
+        size_elementwise_pool(threads);
         let pool = {
             let _signals = SignalsBlocked::new();
             rayon::ThreadPoolBuilder::new()
@@ -274,6 +276,21 @@ fn tune_malloc() {
             libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
         });
     }
+}
+
+/// candle runs large element-wise operations (softmax, layer norm, GELU, additions) on its own
+/// process-wide pool, created at first use with `CANDLE_NUM_THREADS` (else the physical cores)
+/// threads, whatever rayon pool the caller installs. Unless the environment says otherwise, size
+/// it like this engine's pool: the first candle model loaded in a process decides.
+fn size_elementwise_pool(threads: usize) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+            // Edition 2021: set_var is safe. No other thread of ours reads the environment here;
+            // a process's first model load runs before its engines start threads.
+            std::env::set_var("CANDLE_NUM_THREADS", threads.to_string());
+        }
+    });
 }
 
 fn linear(x: &Tensor, l: &Linear) -> candle_core::Result<Tensor> {

@@ -318,6 +318,9 @@ impl Embedder {
 
     /// Loads the model in directory `dir`.
     pub fn load_dir(dir: &Path, opts: &Options) -> Result<Embedder> {
+        // every thread the engines start while loading (ONNX Runtime's pool, rayon's, candle's
+        // element-wise pool at the first forward pass) inherits a mask that blocks all signals
+        let _signals = SignalsBlocked::new();
         let config = ModelConfig::load(dir)?;
         let encoder = TextEncoder::load(&config)?;
         let threads = opts.resolved_threads()?;
