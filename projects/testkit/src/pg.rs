@@ -221,10 +221,35 @@ impl PgCluster {
 
     /// Stops the server at once (no checkpoint); used to simulate crashes too.
     pub fn stop(&mut self) -> Result<()> {
+        self.stop_with("immediate")
+    }
+
+    /// Stops the server with `pg_ctl stop -m <mode>`: `fast` (clients get an admin-shutdown
+    /// error), `immediate` (connections just drop) or `smart`.
+    pub fn stop_with(&mut self, mode: &str) -> Result<()> {
         if !self.stopped {
             let data = self.data_dir();
-            self.run("pg_ctl", &["-D", path_str(&data)?, "-m", "immediate", "-w", "stop"])?;
+            self.run("pg_ctl", &["-D", path_str(&data)?, "-m", mode, "-w", "stop"])?;
             self.stopped = true;
+        }
+        Ok(())
+    }
+
+    /// Starts a stopped server again on the same port (a restart is [`stop_with`](Self::stop_with)
+    /// then this).
+    pub fn start_again(&mut self) -> Result<()> {
+        #[cfg(feature = "docker")]
+        if self.container.is_some() {
+            bail!("restarting a Docker test server is not supported");
+        }
+        if self.stopped {
+            let (data, log) = (self.data_dir(), self.log_path());
+            let opts = format!("-p {}", self.port);
+            self.run(
+                "pg_ctl",
+                &["-D", path_str(&data)?, "-l", path_str(&log)?, "-o", &opts, "-w", "-t", "60", "start"],
+            )?;
+            self.stopped = false;
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ pub mod errors;
 pub mod indexing;
 pub mod job;
 pub mod queries;
+pub mod reconnect;
 pub mod secrets;
 pub mod shutdown;
 pub mod stats;
@@ -91,8 +92,21 @@ pub enum WorkerError {
     NotInstalled(String),
     #[error("vectorizer {id}: {message}")]
     Vectorizer { id: i32, message: String },
+    #[error("vectorizer {id}: lost the database connection, its batches stay queued: {message}")]
+    Disconnected { id: i32, message: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+}
+
+impl WorkerError {
+    /// The database connection was lost (or the server went away): worth reconnecting.
+    pub fn is_connection_lost(&self) -> bool {
+        match self {
+            WorkerError::Disconnected { .. } => true,
+            WorkerError::Database(e) => reconnect::is_connection_lost(e),
+            _ => false,
+        }
+    }
 }
 
 /// What the worker did.
@@ -131,13 +145,26 @@ pub async fn run(opts: WorkerOptions, shutdown: Shutdown) -> Result<Summary, Wor
     let _ = first.close().await;
     tracing::info!(database = %target, once = opts.once, "vectorizer worker started");
     let mut summary = Summary::default();
+    let mut backoff = reconnect::Backoff::default();
     loop {
-        match poll(&pool, &opts, &shutdown, &mut summary, &target).await {
-            Ok(()) => {}
+        let wait = match poll(&pool, &opts, &shutdown, &mut summary, &target).await {
+            Ok(()) => {
+                backoff.reset();
+                opts.poll_interval
+            }
             Err(e) if opts.once || opts.exit_on_error => return Err(e),
-            Err(e) => tracing::error!(error = %e, "processing failed; trying again after the poll interval"),
-        }
-        if opts.once || shutdown.is_requested() || shutdown.sleep(opts.poll_interval).await {
+            Err(e) if e.is_connection_lost() => {
+                reconnect::drop_idle(&pool).await;
+                let wait = backoff.next();
+                tracing::warn!(error = %e, retry_in = ?wait, "lost the database connection; reconnecting");
+                wait
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "processing failed; trying again after the poll interval");
+                opts.poll_interval
+            }
+        };
+        if opts.once || shutdown.is_requested() || shutdown.sleep(wait).await {
             break;
         }
     }
@@ -197,8 +224,13 @@ async fn poll(
         };
         let result = vectorizer::run(pool, job, tasks, opts.progress_interval, shutdown).await?;
         summary.runs.push(result.report);
-        if let Some(message) = result.error {
-            failure.get_or_insert(WorkerError::Vectorizer { id, message });
+        if let Some(f) = result.error {
+            let message = f.message;
+            failure.get_or_insert(if f.connection_lost {
+                WorkerError::Disconnected { id, message }
+            } else {
+                WorkerError::Vectorizer { id, message }
+            });
         }
     }
     failure.map_or(Ok(()), Err)

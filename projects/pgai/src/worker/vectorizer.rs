@@ -11,6 +11,7 @@ use super::copy::CopyWriter;
 use super::errors::{self, ErrorRecord};
 use super::indexing::Indexing;
 use super::job::Job;
+use super::reconnect;
 use super::shutdown::Shutdown;
 use super::stats::{self, Report};
 use sqlx::PgPool;
@@ -22,11 +23,23 @@ use tokio::task::JoinSet;
 /// How long a task waits when every queued key it saw is held by another worker.
 const BUSY_WAIT: Duration = Duration::from_millis(50);
 
+/// How long a failed task tries to record its error (the database may be what failed).
+const RECORD_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What a run did, and the first failure if a batch failed.
 #[derive(Debug)]
 pub struct RunResult {
     pub report: Report,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
+}
+
+/// Why a batch failed.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The error, any secret scrubbed out.
+    pub message: String,
+    /// The database connection was lost (or the server went away): worth reconnecting.
+    pub connection_lost: bool,
 }
 
 /// Processes `job`'s queue with `tasks` concurrent tasks until it is empty.
@@ -49,7 +62,10 @@ pub async fn run(
     let mut first_error = None;
     while let Some(done) = running.join_next().await {
         if let Err(e) = done.expect("a vectorizer task panicked") {
-            first_error.get_or_insert(e);
+            match &mut first_error {
+                None => first_error = Some(e),
+                Some(first) => first.connection_lost |= e.connection_lost,
+            }
         }
     }
     if first_error.is_none() && !shutdown.is_requested() {
@@ -73,7 +89,7 @@ struct Task {
 impl Task {
     /// Batches until the queue is empty, a shutdown, or a failure. The batches in flight
     /// when it stops are finished (or rolled back on a failure).
-    async fn run(&self, shutdown: &Shutdown) -> Result<(), String> {
+    async fn run(&self, shutdown: &Shutdown) -> Result<(), Failure> {
         let mut copy = CopyWriter::new();
         let mut pending: Option<Prepared> = None;
         loop {
@@ -126,12 +142,13 @@ impl Task {
         }
     }
 
-    /// Logs and records a failed batch (its transaction is already rolled back); the message.
-    async fn fail(&self, e: BatchError) -> String {
+    /// Logs and records a failed batch (its transaction is already rolled back).
+    async fn fail(&self, e: BatchError) -> Failure {
         let job = &self.job;
         self.failed.store(true, Ordering::Relaxed);
         job.stats.add_error();
         let message = providers::error::redact_str(&e.to_string(), job.secret.as_deref());
+        let connection_lost = matches!(&e, BatchError::Database(db) if reconnect::is_connection_lost(db));
         tracing::error!(vectorizer_id = job.id(), error = %message, "batch failed; its items stay queued");
         let record = match &e {
             BatchError::Embed { error, items } => {
@@ -139,13 +156,18 @@ impl Task {
             }
             _ => ErrorRecord::other(&message),
         };
-        let recorded = match self.pool.acquire().await {
-            Ok(mut conn) => errors::record(&mut conn, job.id(), &record, job.secret.as_deref()).await,
-            Err(e) => Err(e),
-        };
-        if let Err(re) = recorded {
-            tracing::warn!(vectorizer_id = job.id(), error = %re, "could not record the error");
+        let recorded = tokio::time::timeout(RECORD_TIMEOUT, async {
+            let mut conn = self.pool.acquire().await?;
+            errors::record(&mut conn, job.id(), &record, job.secret.as_deref()).await
+        })
+        .await;
+        match recorded {
+            Ok(Ok(())) => {}
+            Ok(Err(re)) => tracing::warn!(vectorizer_id = job.id(), error = %re, "could not record the error"),
+            Err(_) => {
+                tracing::warn!(vectorizer_id = job.id(), "could not record the error: the database did not answer")
+            }
         }
-        message
+        Failure { message, connection_lost }
     }
 }

@@ -7,4 +7,5 @@ mod concurrency;
 mod crash;
 mod failures;
 mod local;
+mod pg_faults;
 mod pipeline;
