@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod concurrency;
 mod crash;
+mod crash_loop;
 mod failures;
 mod local;
 mod pg_faults;
