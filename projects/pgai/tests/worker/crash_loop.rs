@@ -21,22 +21,6 @@ const INITIAL_ROWS: i32 = 300;
 const CHUNK_SIZE: i64 = 80;
 const CHUNK_OVERLAP: i64 = 20;
 
-/// A tiny xorshift generator: reproducible from its seed, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }

@@ -10,3 +10,4 @@ mod failures;
 mod local;
 mod pg_faults;
 mod pipeline;
+mod provider_faults;

@@ -21,7 +21,7 @@ mod voyage;
 pub use anthropic::anthropic;
 pub use cohere::{cohere, MODEL_PAGE_SIZE as COHERE_MODEL_PAGE_SIZE};
 pub use ollama::ollama;
-pub use openai::{openai, tokens_text};
+pub use openai::{embeddings as openai_embeddings, openai, tokens_text};
 pub use voyage::voyage;
 
 use crate::http::{FakeServer, Reply, Request};

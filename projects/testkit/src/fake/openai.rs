@@ -114,7 +114,9 @@ fn embedding_inputs(input: &Value) -> Result<Vec<String>, Reply> {
     Ok(texts)
 }
 
-fn embeddings(body: &Value) -> Reply {
+/// The fake's answer to an embeddings request body (public so that a fault can answer a
+/// subtly wrong variant of it).
+pub fn embeddings(body: &Value) -> Reply {
     let Some(model) = body.get("model").and_then(Value::as_str) else {
         return error(400, "you must provide a model parameter", "invalid_request_error", None);
     };
