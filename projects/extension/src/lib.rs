@@ -8,6 +8,7 @@ mod datasets;
 mod models;
 mod secrets;
 mod vector;
+mod worker;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -15,6 +16,7 @@ mod vector;
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     models::local::define_settings();
+    worker::init();
 }
 
 /// The version of the loaded library, to compare with `pg_extension.extversion` after an upgrade.

@@ -101,6 +101,11 @@ pub struct WorkerArgs {
     #[arg(long, env = "PGAI_VECTORIZER_WORKER_EXIT_ON_ERROR", action = ArgAction::SetTrue,
           value_parser = BoolishValueParser::new())]
     pub exit_on_error: bool,
+
+    /// The worker's name: its connections' application_name, and who is named in
+    /// ai.vectorizer_status's heartbeat
+    #[arg(long, env = "PGAI_VECTORIZER_WORKER_NAME", default_value = pgai::worker::DEFAULT_NAME, value_name = "NAME")]
+    pub name: String,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -115,6 +120,7 @@ impl WorkerArgs {
         o.poll_interval = self.poll_interval;
         o.once = self.once;
         o.exit_on_error = self.exit_on_error || self.once;
+        o.name = self.name.clone();
         o
     }
 }

@@ -33,8 +33,12 @@ $func$ language plpgsql immutable security invoker set search_path to pg_catalog
 
 create or replace function ai._resolve_scheduling_default() returns pg_catalog.jsonb
 as $func$
-    select case when exists (select 1 from pg_catalog.pg_extension where extname operator(pg_catalog.=) 'timescaledb')
-        then ai.scheduling_timescaledb() else ai.scheduling_none() end
+    select case
+        when exists (select 1 from pg_catalog.pg_extension where extname operator(pg_catalog.=) 'timescaledb')
+            then ai.scheduling_timescaledb()
+        when ai._worker_serves_this_database()
+            then '{"implementation": "worker", "config_type": "scheduling"}'::pg_catalog.jsonb
+        else ai.scheduling_none() end
 $func$ language sql volatile security invoker set search_path to pg_catalog, pg_temp;
 
 create or replace function ai._resolve_indexing_default() returns pg_catalog.jsonb
@@ -50,11 +54,12 @@ begin
     case config operator(pg_catalog.->>) 'implementation'
         when 'none' then null;
         when 'default' then null;
+        when 'worker' then null;
         when 'timescaledb' then
             if (config operator(pg_catalog.->>) 'schedule_interval')::pg_catalog.interval operator(pg_catalog.<=) interval '0' then
                 raise exception 'schedule_interval must be a positive interval';
             end if;
-        else raise exception 'unrecognized scheduling implementation %; expected none, default or timescaledb',
+        else raise exception 'unrecognized scheduling implementation %; expected none, default, worker or timescaledb',
             coalesce(pg_catalog.quote_literal(config operator(pg_catalog.->>) 'implementation'), 'null');
     end case;
 end;

@@ -176,6 +176,7 @@ begin
         execute pg_catalog.format('grant usage on schema ai to %I', _role);
         execute pg_catalog.format('grant select on ai.vectorizer to %I', _role);
         execute pg_catalog.format('grant select, insert on ai.vectorizer_errors to %I', _role);
+        execute pg_catalog.format('grant select, insert, update on ai.vectorizer_worker_progress to %I', _role);
     end loop;
 end;
 $func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;

@@ -227,4 +227,16 @@ select v.id
         and pg_catalog.has_table_privilege(current_user, pg_catalog.format('%I.%I', v.queue_schema, v.queue_table), 'select')
        then ai.vectorizer_queue_pending(v.id)
   end as pending_items
-from ai.vectorizer v;
+, w.worker
+, w.last_heartbeat
+, e.message operator(pg_catalog.||) coalesce(': ' operator(pg_catalog.||) (e.details operator(pg_catalog.->>) 'error_reason'), '') as last_error
+, e.recorded as last_error_at
+from ai.vectorizer v
+left join ai.vectorizer_worker_progress w on w.vectorizer_id operator(pg_catalog.=) v.id
+left join lateral
+( select x.message, x.details, x.recorded
+  from ai.vectorizer_errors x
+  where x.id operator(pg_catalog.=) v.id
+  order by x.recorded desc
+  limit 1
+) e on true;

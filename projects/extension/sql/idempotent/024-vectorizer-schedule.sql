@@ -31,12 +31,13 @@ declare
     _job_id pg_catalog.int8;
 begin
     case _implementation
-        when 'none' then
+        when 'none', 'worker' then
+            -- nothing to schedule: workers (the in-database one for 'worker') poll the queue
             return null;
         when 'timescaledb' then
             null;
         else
-            raise exception 'scheduling implementation % cannot be scheduled; expected none or timescaledb',
+            raise exception 'scheduling implementation % cannot be scheduled; expected none, worker or timescaledb',
                 coalesce(pg_catalog.quote_literal(_implementation), 'null');
     end case;
     _schema = ai._timescaledb_schema();

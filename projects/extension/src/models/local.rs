@@ -65,6 +65,21 @@ pub fn define_settings() {
     );
 }
 
+/// The local-model settings as the environment the in-database worker's children read.
+pub fn worker_env() -> Vec<(String, String)> {
+    let mut env = Vec::new();
+    let mut add = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            env.push((name.to_string(), v));
+        }
+    };
+    add("PGAI_MODELS_DIR", string_setting(&MODELS_DIR));
+    add("ORT_DYLIB_PATH", string_setting(&ONNXRUNTIME_LIBRARY));
+    add("PGAI_LOCAL_ENGINE", string_setting(&ENGINE).filter(|e| e != "auto"));
+    add("PGAI_LOCAL_THREADS", (THREADS.get() > 0).then(|| THREADS.get().to_string()));
+    env
+}
+
 fn string_setting(s: &GucSetting<Option<CString>>) -> Option<String> {
     s.get().map(|c| c.to_string_lossy().trim().to_string()).filter(|v| !v.is_empty())
 }

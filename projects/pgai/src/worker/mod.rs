@@ -14,6 +14,7 @@ pub mod config;
 pub mod copy;
 pub mod embed;
 pub mod errors;
+pub mod heartbeat;
 pub mod indexing;
 pub mod job;
 pub mod queries;
@@ -27,6 +28,7 @@ use catalog::Vectorizer;
 use config::EmbeddingConfig;
 use embed::Embedder;
 use errors::ErrorRecord;
+use heartbeat::Heartbeat;
 use job::Job;
 pub use secrets::Env;
 pub use shutdown::Shutdown;
@@ -36,6 +38,9 @@ use stats::Report;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The default `--name`.
+pub const DEFAULT_NAME: &str = "pgai vectorizer worker";
 
 /// The default `--db-url`.
 pub const DEFAULT_DB_URL: &str = "postgres://postgres@localhost:5432/postgres";
@@ -63,6 +68,8 @@ pub struct WorkerOptions {
     pub http: Option<providers::HttpClient>,
     /// How often a running vectorizer logs its progress.
     pub progress_interval: Duration,
+    /// The connections' application_name and the heartbeat's worker name.
+    pub name: String,
 }
 
 impl WorkerOptions {
@@ -77,6 +84,7 @@ impl WorkerOptions {
             env: Env::process(),
             http: None,
             progress_interval: Duration::from_secs(5),
+            name: DEFAULT_NAME.to_string(),
         }
     }
 }
@@ -130,7 +138,7 @@ impl Summary {
 pub async fn run(opts: WorkerOptions, shutdown: Shutdown) -> Result<Summary, WorkerError> {
     let connect = PgConnectOptions::from_str(&opts.db_url)
         .map_err(|e| WorkerError::Url(e.to_string()))?
-        .application_name("pgai vectorizer worker")
+        .application_name(&opts.name)
         .disable_statement_logging();
     let target = describe(&connect);
     // One connection first, for its error: the pool would retry a refused connection until
@@ -145,11 +153,14 @@ pub async fn run(opts: WorkerOptions, shutdown: Shutdown) -> Result<Summary, Wor
     let _ = first.close().await;
     tracing::info!(database = %target, once = opts.once, "vectorizer worker started");
     let mut summary = Summary::default();
+    let heartbeat = Heartbeat::new(pool.clone(), &opts.name);
     let mut backoff = reconnect::Backoff::default();
+    let mut last_failure: Option<String> = None;
     loop {
-        let wait = match poll(&pool, &opts, &shutdown, &mut summary, &target).await {
+        let wait = match poll(&pool, &opts, &shutdown, &mut summary, &target, &heartbeat).await {
             Ok(()) => {
                 backoff.reset();
+                last_failure = None;
                 opts.poll_interval
             }
             Err(e) if opts.once || opts.exit_on_error => return Err(e),
@@ -159,8 +170,14 @@ pub async fn run(opts: WorkerOptions, shutdown: Shutdown) -> Result<Summary, Wor
                 tracing::warn!(error = %e, retry_in = ?wait, "lost the database connection; reconnecting");
                 wait
             }
+            // the same failure at every poll is logged once (an in-database worker polls often)
+            Err(e) if last_failure.as_deref() == Some(e.to_string().as_str()) => {
+                tracing::debug!(error = %e, "processing failed again");
+                opts.poll_interval
+            }
             Err(e) => {
                 tracing::error!(error = %e, "processing failed; trying again after the poll interval");
+                last_failure = Some(e.to_string());
                 opts.poll_interval
             }
         };
@@ -188,12 +205,16 @@ async fn poll(
     shutdown: &Shutdown,
     summary: &mut Summary,
     target: &str,
+    heartbeat: &Heartbeat,
 ) -> Result<(), WorkerError> {
     let mut conn = pool.acquire().await?;
     if !catalog::is_installed(&mut conn).await? {
         return Err(WorkerError::NotInstalled(target.to_string()));
     }
     let catalog = catalog::load(&mut conn, &opts.vectorizer_ids).await?;
+    let watched: Vec<i32> =
+        catalog.vectorizers.iter().map(|v| v.id).chain(catalog.unusable.iter().map(|u| u.id)).collect();
+    heartbeat.beat(&watched).await;
     for id in &catalog.missing {
         tracing::warn!(vectorizer_id = id, "vectorizer {id} does not exist");
     }
@@ -222,6 +243,7 @@ async fn poll(
                 continue;
             }
         };
+        let _beating = heartbeat.keep_beating(id);
         let result = vectorizer::run(pool, job, tasks, opts.progress_interval, shutdown).await?;
         summary.runs.push(result.report);
         if let Some(f) = result.error {
@@ -269,7 +291,11 @@ fn needs_key(config: &EmbeddingConfig) -> bool {
 /// `database "db" at host:port` (never the password).
 fn describe(o: &PgConnectOptions) -> String {
     let host = o.get_host();
-    let place = if host.starts_with('/') { format!("socket {host}") } else { format!("{host}:{}", o.get_port()) };
+    let place = match o.get_socket() {
+        Some(dir) => format!("socket {}/.s.PGSQL.{}", dir.display(), o.get_port()),
+        None if host.starts_with('/') => format!("socket {host}"),
+        None => format!("{host}:{}", o.get_port()),
+    };
     match o.get_database() {
         Some(db) => format!("database \"{db}\" at {place}"),
         None => format!("the database at {place}"),
