@@ -142,9 +142,7 @@ async fn sigterm_stops_the_worker_with_status_0() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while db.scalar_i64("select count(*) from pg_stat_activity where application_name = 'pgai vectorizer worker'").await
-        == 0
-    {
+    while db.scalar_i64(WORKER_SESSIONS).await == 0 {
         assert!(Instant::now() < deadline, "the worker did not connect");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -11,6 +11,10 @@ use testkit::PgCluster;
 
 pub const KEY: &str = "sk-test-0123456789abcdef";
 
+/// Counts the worker's sessions in the current database (other tests' workers share the server).
+pub const WORKER_SESSIONS: &str = "select count(*) from pg_stat_activity \
+    where application_name = 'pgai vectorizer worker' and datname = current_database()";
+
 pub struct Db {
     pub name: String,
     pub url: String,

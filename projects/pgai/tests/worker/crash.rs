@@ -44,9 +44,7 @@ async fn a_killed_worker_loses_nothing() {
 
     // The server notices the dead client and rolls its open transactions back.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while db.scalar_i64("select count(*) from pg_stat_activity where application_name = 'pgai vectorizer worker'").await
-        > 0
-    {
+    while db.scalar_i64(WORKER_SESSIONS).await > 0 {
         assert!(Instant::now() < deadline, "the killed worker's sessions linger");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

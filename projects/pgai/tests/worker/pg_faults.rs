@@ -73,11 +73,12 @@ async fn wait_for_rows(pool: &PgPool, n: i64) {
     }
 }
 
-/// Terminates the worker's sessions; how many there were.
+/// Terminates the worker's sessions in this database (other tests' workers share the
+/// server); how many there were.
 async fn terminate_worker(pool: &PgPool) -> i64 {
     sqlx::query_scalar(
         "select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity \
-         where application_name = $1 and pid <> pg_backend_pid()) t",
+         where application_name = $1 and datname = current_database() and pid <> pg_backend_pid()) t",
     )
     .bind(APP)
     .fetch_one(pool)
