@@ -7,7 +7,8 @@
 //! [`http::FakeServer`] is a scripted HTTP/1.1 server, and [`fake`] builds fake model
 //! providers (OpenAI, Ollama, Anthropic, Cohere, Voyage AI) on it, with fault injection.
 //! [`fast_openai::FastOpenAi`] is a much faster OpenAI embeddings fake for benchmarks.
-//! [`dotenv::var`] reads settings (API keys for live tests) from the environment or `.env`.
+//! [`dotenv::var`] reads settings (API keys for live tests) from the environment or `.env`;
+//! [`suites`] are the `ENABLE_*_TESTS` switches read from them.
 
 #[cfg(feature = "docker")]
 pub mod docker;
@@ -17,6 +18,7 @@ pub mod fast_openai;
 pub mod http;
 pub mod paths;
 pub mod pg;
+pub mod suites;
 
 pub use fake::{fake_embedding, Fake};
 pub use http::{FakeServer, Reply, Request};

@@ -98,6 +98,7 @@ fn check_restored_vectorizers_work(pg: &PgCluster, db: &str, blog: &str, docs: &
 
 #[tokio::test]
 async fn dump_and_restore_keep_vectorizers_working() -> Result<()> {
+    testkit::require_suite!("DUMP_RESTORE");
     let pg = PgCluster::shared();
     let src = db_with_ai(pg, "dump_src").await?;
     let reader = format!("dump_reader_{}", std::process::id());

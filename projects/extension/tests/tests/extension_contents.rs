@@ -10,6 +10,7 @@ use testkit::PgCluster;
 
 #[tokio::test]
 async fn the_extension_contents_match_the_golden_file() -> Result<()> {
+    testkit::require_suite!("CONTENTS");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "contents").await?;
     let members = psql_ok(
@@ -243,6 +244,7 @@ async fn compare(pg: &PgCluster, db: &str, entries: &[Spec]) -> Result<(Vec<Stri
 
 #[tokio::test]
 async fn every_public_function_of_the_spec_exists_with_its_exact_signature() -> Result<()> {
+    testkit::require_suite!("CONTENTS");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "signatures").await?;
     let (mut problems, notes) = compare(pg, &db, PUBLIC).await?;

@@ -115,6 +115,7 @@ const OPS: &[Op] = &[
 
 #[tokio::test]
 async fn privilege_matrix() -> Result<()> {
+    testkit::require_suite!("PRIVILEGES");
     let pg = PgCluster::builder().env("TEST_ENV_KEY", ENV_SECRET).start()?;
     let pid = std::process::id();
     let [owner, user, admin, nobody, extra] =

@@ -14,6 +14,7 @@ fn cluster() -> Result<PgCluster> {
 
 #[tokio::test]
 async fn secrets_come_from_settings_then_the_permitted_environment() -> Result<()> {
+    testkit::require_suite!("SECRETS");
     let pg = cluster()?;
     let db = pg.create_db("secrets").await?;
     let alice = format!("alice_{}", std::process::id());

@@ -48,6 +48,7 @@ select string_agg(line, E'\n' order by ord, line) from (
 
 #[tokio::test]
 async fn create_vectorizer_builds_target_view_queue_and_trigger() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai("vec_simple").await?;
     psql_ok(pg, &db, "create table blog(id int primary key, title text not null, body text); insert into blog values (1, 'a', 'one'), (2, 'b', 'two')")?;
@@ -75,6 +76,7 @@ async fn create_vectorizer_builds_target_view_queue_and_trigger() -> Result<()> 
 
 #[tokio::test]
 async fn composite_and_non_integer_keys_and_names_that_need_quoting() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai("vec_composite").await?;
     psql_ok(
@@ -103,6 +105,7 @@ async fn composite_and_non_integer_keys_and_names_that_need_quoting() -> Result<
 
 #[tokio::test]
 async fn triggers_enqueue_inserts_and_updates_and_deletes_cascade() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai("vec_triggers").await?;
     psql_ok(pg, &db, "create table docs(id int primary key, body text)")?;
@@ -133,6 +136,7 @@ async fn triggers_enqueue_inserts_and_updates_and_deletes_cascade() -> Result<()
 
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_created() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai("vec_bad").await?;
     let long = "l".repeat(50);
@@ -165,6 +169,7 @@ async fn bad_input_is_refused_and_nothing_is_created() -> Result<()> {
 
 #[tokio::test]
 async fn names_cannot_inject_sql() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai("vec_inject").await?;
     psql_ok(
@@ -185,6 +190,7 @@ async fn names_cannot_inject_sql() -> Result<()> {
 
 #[tokio::test]
 async fn drop_vectorizer_and_dropping_the_source_clean_up() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai("vec_drop").await?;
     psql_ok(pg, &db, "create table a(id int primary key, body text); create table b(id int primary key, body text)")?;

@@ -9,6 +9,7 @@ use testkit::PgCluster;
 
 #[tokio::test]
 async fn dropping_the_source_needs_cascade_which_takes_the_vectorizer_with_it() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "deps_drop").await?;
     psql_ok(pg, &db, "create table docs(id int primary key, body text); insert into docs values (1, 'a')")?;
@@ -55,6 +56,7 @@ async fn dropping_the_source_needs_cascade_which_takes_the_vectorizer_with_it() 
 
 #[tokio::test]
 async fn dependencies_cannot_be_forged_onto_tables_of_another_owner() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "deps_forge").await?;
     let mallory = format!("mallory_{}", std::process::id());

@@ -47,6 +47,7 @@ fn vector_indexes(pg: &PgCluster, db: &str, table: &str) -> Result<String> {
 
 #[tokio::test]
 async fn the_index_is_created_once_min_rows_are_reached_and_the_queue_is_empty() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "idx_hnsw").await?;
     let id = vectorizer(pg, &db, "docs", 5)?;
@@ -87,6 +88,7 @@ async fn the_index_is_created_once_min_rows_are_reached_and_the_queue_is_empty()
 
 #[tokio::test]
 async fn options_min_rows_zero_and_create_when_queue_empty_false() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "idx_opts").await?;
     let id = vectorizer(pg, &db, "docs", 3)?;
@@ -107,6 +109,7 @@ async fn options_min_rows_zero_and_create_when_queue_empty_false() -> Result<()>
 
 #[tokio::test]
 async fn diskann_without_vectorscale_and_bad_input_are_clear_errors() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "idx_diskann").await?;
     let id = vectorizer(pg, &db, "docs", 1)?;
@@ -138,6 +141,7 @@ async fn diskann_without_vectorscale_and_bad_input_are_clear_errors() -> Result<
 
 #[tokio::test]
 async fn concurrent_callers_build_one_index_and_never_wait() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "idx_race").await?;
     let id = vectorizer(pg, &db, "docs", 4)?;
@@ -190,6 +194,7 @@ async fn concurrent_callers_build_one_index_and_never_wait() -> Result<()> {
 
 #[tokio::test]
 async fn a_worker_that_does_not_own_the_target_gets_a_clear_error_once_the_index_is_due() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "idx_owner").await?;
     let worker = format!("idx_worker_{}", std::process::id());
@@ -210,6 +215,7 @@ async fn a_worker_that_does_not_own_the_target_gets_a_clear_error_once_the_index
 
 #[tokio::test]
 async fn execute_vectorizer_and_the_job_procedure_run_the_indexing_step() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "idx_execute").await?;
     let a = vectorizer(pg, &db, "a", 1)?;

@@ -59,6 +59,7 @@ fn create(pg: &PgCluster, db: &str, table: &str, extra: &str) -> Result<i32> {
 
 #[tokio::test]
 async fn without_timescaledb_scheduling_calls_are_clear_errors() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "sched_none").await?;
     let id = create(pg, &db, "docs", "")?;
@@ -102,6 +103,7 @@ async fn without_timescaledb_scheduling_calls_are_clear_errors() -> Result<()> {
 
 #[tokio::test]
 async fn with_a_timescaledb_stand_in_jobs_are_created_toggled_and_deleted() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "sched_fake").await?;
     psql_ok(pg, &db, FAKE_TIMESCALEDB)?;
