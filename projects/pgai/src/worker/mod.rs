@@ -166,7 +166,7 @@ pub async fn run(opts: WorkerOptions, shutdown: Shutdown) -> Result<Summary, Wor
             Err(e) if opts.once || opts.exit_on_error => return Err(e),
             Err(e) if e.is_connection_lost() => {
                 reconnect::drop_idle(&pool).await;
-                let wait = backoff.next();
+                let wait = backoff.next_wait();
                 tracing::warn!(error = %e, retry_in = ?wait, "lost the database connection; reconnecting");
                 wait
             }

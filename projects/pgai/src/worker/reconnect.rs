@@ -32,7 +32,7 @@ pub struct Backoff {
 
 impl Backoff {
     /// The wait before the next attempt: 0.5 s, 1 s, 2 s... up to [`MAX_BACKOFF`].
-    pub fn next(&mut self) -> Duration {
+    pub fn next_wait(&mut self) -> Duration {
         let wait = FIRST_BACKOFF.saturating_mul(2u32.saturating_pow(self.failures.min(16))).min(MAX_BACKOFF);
         self.failures += 1;
         wait
@@ -60,10 +60,10 @@ mod tests {
     #[test]
     fn backoff_doubles_up_to_the_cap() {
         let mut b = Backoff::default();
-        let waits: Vec<u64> = (0..9).map(|_| b.next().as_millis() as u64).collect();
+        let waits: Vec<u64> = (0..9).map(|_| b.next_wait().as_millis() as u64).collect();
         assert_eq!(waits, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
         b.reset();
-        assert_eq!(b.next(), FIRST_BACKOFF);
+        assert_eq!(b.next_wait(), FIRST_BACKOFF);
     }
 
     #[test]

@@ -179,7 +179,7 @@ async fn write_concurrently(pool: PgPool, seed: u64, stop: Arc<AtomicBool>, writ
     let mut next_id = INITIAL_ROWS + 1;
     while !stop.load(Ordering::Relaxed) {
         let key = 1 + rng.below(next_id as u64) as i32;
-        let text = prose(rng.next(), 5 + rng.below(50) as usize);
+        let text = prose(rng.next_u64(), 5 + rng.below(50) as usize);
         let r = match rng.below(20) {
             0..=8 => sqlx::query("update src set body = $2 where id = $1").bind(key).bind(text).execute(&pool).await,
             9 => sqlx::query("update src set body = null where id = $1").bind(key).execute(&pool).await,
