@@ -8,10 +8,12 @@ mod pgai 'projects/pgai'
 default:
     @just --list --list-submodules
 
-# Run every test: the extension's, the library's, the commit hook's (what CI runs)
+# Run every test: the extension's, the library's, the secrets scan over what they left, the commit hook's (what CI runs)
 test:
+    rm -rf target/test-evidence
     {{just_executable()}} ext test
     {{just_executable()}} pgai test
+    cargo run -q -p testkit --bin scan-secrets
     {{just_executable()}} pgai format --check
     {{just_executable()}} test-commit-hook
 

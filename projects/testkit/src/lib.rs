@@ -13,6 +13,7 @@
 #[cfg(feature = "docker")]
 pub mod docker;
 pub mod dotenv;
+pub mod evidence;
 pub mod fake;
 pub mod fast_openai;
 pub mod http;

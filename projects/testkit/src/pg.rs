@@ -141,6 +141,8 @@ impl PgCluster {
             match cluster.run_with_env("pg_ctl", &args, env) {
                 Ok(()) => {
                     cluster.stopped = false;
+                    let _ =
+                        std::fs::write(crate::evidence::dir().join(format!("{}.started", cluster.evidence_tag())), "");
                     return Ok(cluster);
                 }
                 Err(e) => last_err = Some(e),
@@ -258,8 +260,10 @@ impl PgCluster {
         let pg_ctl = self.bindir.join("pg_ctl");
         let runas = if self.as_root { format!("runuser -u {SERVER_OS_USER} -- ") } else { String::new() };
         let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {runas}'{pg_ctl}' -D '{data}' -m immediate -w stop >/dev/null 2>&1; rm -rf '{dir}'",
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {evidence}; {runas}'{pg_ctl}' -D '{data}' -m immediate -w stop >/dev/null 2>&1; {log}; rm -rf '{dir}'",
             pid = std::process::id(),
+            evidence = self.evidence_dump_script(),
+            log = self.evidence_log_script(),
             pg_ctl = pg_ctl.display(),
             data = self.data_dir().display(),
             dir = self.dir.path().display(),
@@ -277,7 +281,44 @@ impl PgCluster {
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
+        let _ = Command::new("sh").args(["-c", &self.evidence_dump_script()]).status();
         let _ = self.stop();
+        let _ = Command::new("sh").args(["-c", &self.evidence_log_script()]).status();
+    }
+}
+
+/// What a cluster leaves for the secrets scan ([`crate::evidence`]).
+impl PgCluster {
+    fn evidence_tag(&self) -> String {
+        format!("{}-{}", crate::evidence::process_tag(), self.port)
+    }
+
+    /// Shell commands that dump the `ai` schema's data of every database (when running).
+    fn evidence_dump_script(&self) -> String {
+        if self.stopped || self.port == 0 {
+            return "true".into();
+        }
+        let runas = if self.as_root { format!("runuser -u {SERVER_OS_USER} -- ") } else { String::new() };
+        let (psql, pg_dump) = (self.bindir.join("psql"), self.bindir.join("pg_dump"));
+        let conn = format!("-h 127.0.0.1 -p {} -U postgres", self.port);
+        format!(
+            "{runas}'{psql}' {conn} -X -At -d postgres -c 'select datname from pg_database where datallowconn' 2>/dev/null \
+             | while IFS= read -r db; do {runas}'{pg_dump}' {conn} --data-only --schema=ai -d \"$db\" 2>/dev/null; done \
+             > '{out}'",
+            psql = psql.display(),
+            pg_dump = pg_dump.display(),
+            out = crate::evidence::dir().join(format!("{}.ai-data.sql", self.evidence_tag())).display(),
+        )
+    }
+
+    /// Shell commands that keep the server log, then mark this cluster's evidence complete.
+    fn evidence_log_script(&self) -> String {
+        let base = crate::evidence::dir().join(self.evidence_tag());
+        format!(
+            "cp '{log}' '{base}.server.log' 2>/dev/null; touch '{base}.done'",
+            log = self.log_path().display(),
+            base = base.display()
+        )
     }
 }
 

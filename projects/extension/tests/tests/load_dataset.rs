@@ -13,6 +13,7 @@ async fn loads_every_split_with_types_and_values() -> Result<()> {
     let pg = PgCluster::shared();
     let db = pg.create_db("dataset").await?;
     let h = hub();
+    testkit::evidence::secret("hf_token_123");
     let set = format!("set ai.hf_endpoint = '{}'; set ai.huggingface_api_key = 'hf_token_123';", h.url());
     psql_ok(pg, &db, "create extension ai cascade")?;
     assert_eq!(psql_ok(pg, &db, &format!("{set} select ai.load_dataset('test/mini')"))?, "5");

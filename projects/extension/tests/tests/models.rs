@@ -162,6 +162,7 @@ async fn openai_errors_name_what_to_fix_and_never_the_key() -> Result<()> {
     )?;
     // a wrong key: the provider's 401 and message, without the key
     let wrong = "sk-wrong-key-that-must-not-leak-9999";
+    testkit::evidence::secret(wrong);
     let out = psql(
         &pg,
         &db,

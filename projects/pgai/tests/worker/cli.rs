@@ -8,7 +8,10 @@ use testkit::fast_openai::FastOpenAi;
 
 fn output(cmd: &mut std::process::Command) -> (Option<i32>, String, String) {
     let Output { status, stdout, stderr } = cmd.output().unwrap();
-    (status.code(), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned())
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned());
+    testkit::evidence::client_log(&stderr);
+    (status.code(), stdout, stderr)
 }
 
 #[test]

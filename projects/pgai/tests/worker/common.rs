@@ -24,6 +24,7 @@ pub struct Db {
 impl Db {
     /// A new database with the `ai` extension.
     pub async fn new(prefix: &str) -> Db {
+        capture_logs();
         let cluster = PgCluster::shared();
         let name = cluster.create_db(prefix).await.expect("creating a database");
         let pool = cluster.pool(&name).await.expect("connecting");
@@ -227,4 +228,21 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
     }
+}
+
+/// Keeps the in-process workers' logs (debug level) for the secrets scan of `just test`.
+pub fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn,pgai=debug,providers=debug")
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(testkit::evidence::client_log_file()))
+            .try_init();
+    });
+}
+
+/// A worker process's stderr: the test process's client log, for the secrets scan.
+pub fn worker_stderr() -> std::process::Stdio {
+    testkit::evidence::client_log_file().into()
 }

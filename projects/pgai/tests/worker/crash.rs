@@ -29,7 +29,7 @@ async fn a_killed_worker_loses_nothing() {
         if once {
             c.arg("--once");
         }
-        c.env("OPENAI_API_KEY", KEY).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        c.env("OPENAI_API_KEY", KEY).stdout(std::process::Stdio::null()).stderr(worker_stderr());
         c.spawn().unwrap()
     };
     let mut child = worker(false);

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 /// Answers `"echo: <last message>"`; `max_tokens` caps the answer's length in characters
 /// (with `stop_reason: "max_tokens"`).
 pub fn anthropic(expected_key: &str) -> Fake {
+    crate::evidence::secret(expected_key);
     let key = expected_key.to_string();
     Fake::start("", move |req| {
         if let Some(reply) = check_headers(req, &key) {

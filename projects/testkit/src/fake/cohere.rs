@@ -46,6 +46,7 @@ const META: &str = r#"{"api_version":{"version":"1"},"billed_units":{"input_toke
 /// input; rerank scores by the share of the query's words found in each document; chat
 /// answers `"echo: <message>"`.
 pub fn cohere(expected_key: &str) -> Fake {
+    crate::evidence::secret(expected_key);
     let key = expected_key.to_string();
     Fake::start("", move |req| {
         match bearer(req) {

@@ -25,6 +25,7 @@ const FLAGGED_WORDS: &[&str] = &["kill", "murder", "attack"];
 /// array embeds as [`tokens_text`] of it. `encoding_format: "base64"` is honoured. The `data`
 /// array is returned in reverse index order, so clients must sort by `index`.
 pub fn openai(expected_key: &str) -> Fake {
+    crate::evidence::secret(expected_key);
     let key = expected_key.to_string();
     Fake::start("/v1", move |req| {
         if let Some(reply) = check_auth(req, &key) {

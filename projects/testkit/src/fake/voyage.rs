@@ -17,6 +17,7 @@ const MODELS: &[(&str, usize)] = &[
 /// [`fake_embedding`] of each input with the model's dimensions (or `output_dimension`);
 /// `input_type` must be absent, `null`, `"query"` or `"document"`.
 pub fn voyage(expected_key: &str) -> Fake {
+    crate::evidence::secret(expected_key);
     let key = expected_key.to_string();
     Fake::start("/v1", move |req| {
         if bearer(req) != Some(key.as_str()) {

@@ -85,6 +85,7 @@ pub fn psql(cluster: &PgCluster, db: &str, user: &str, sql: &str) -> Result<Psql
         .args(["-p", &cluster.port.to_string(), "-U", user, "-d", db, "-c", sql])
         .stdin(Stdio::null())
         .output()?;
+    testkit::evidence::client_log(&String::from_utf8_lossy(&out.stderr));
     Ok(PsqlOutput {
         ok: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -161,6 +162,7 @@ pub fn run_tool(pg: &PgCluster, program: &str, args: &[&str], stdin: Option<&[u8
         });
     }
     let out = child.wait_with_output()?;
+    testkit::evidence::client_log(&String::from_utf8_lossy(&out.stderr));
     Ok(ToolOutput {
         ok: out.status.success(),
         stdout: out.stdout,
@@ -182,6 +184,7 @@ pub fn psql_script(cluster: &PgCluster, db: &str, sql: &str) -> Result<PsqlOutpu
         .spawn()?;
     child.stdin.take().expect("stdin").write_all(sql.as_bytes())?;
     let out = child.wait_with_output()?;
+    testkit::evidence::client_log(&String::from_utf8_lossy(&out.stderr));
     Ok(PsqlOutput {
         ok: out.status.success(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
