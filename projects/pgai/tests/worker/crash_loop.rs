@@ -83,7 +83,7 @@ async fn workers_killed_again_and_again_lose_nothing() {
         if once {
             c.arg("--once");
         }
-        c.env("OPENAI_API_KEY", KEY).stdout(Stdio::null()).stderr(Stdio::null());
+        c.env("OPENAI_API_KEY", KEY).stdout(Stdio::null()).stderr(worker_stderr());
         c.spawn().unwrap()
     };
 
