@@ -64,13 +64,20 @@ fn cohere_detokenize(
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn cohere_embed(
     model: &str,
-    input_text: &str,
+    input_text: Option<&str>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     input_type: default!(Option<&str>, "NULL"),
     truncate_long_inputs: default!(Option<&str>, "NULL"),
-) -> Vector {
-    Vector(call(client(api_key, api_key_name).embed(model, input_text, owned(input_type), owned(truncate_long_inputs))))
+) -> Option<Vector> {
+    // a NULL text embeds to NULL (as in a query over rows with NULL texts), without a request
+    let input_text = input_text?;
+    Some(Vector(call(client(api_key, api_key_name).embed(
+        model,
+        input_text,
+        owned(input_type),
+        owned(truncate_long_inputs),
+    ))))
 }
 
 fn classify(

@@ -100,12 +100,14 @@ fn ollama_ps(
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn ollama_embed(
     model: &str,
-    input_text: &str,
+    input_text: Option<&str>,
     host: default!(Option<&str>, "NULL"),
     keep_alive: default!(Option<&str>, "NULL"),
     embedding_options: default!(Option<JsonB>, "NULL"),
-) -> Vector {
-    Vector(call(client(host).embed(model, input_text, keep_alive.map(str::to_string), json(embedding_options))))
+) -> Option<Vector> {
+    // a NULL text embeds to NULL, without a request
+    let input_text = input_text?;
+    Some(Vector(call(client(host).embed(model, input_text, keep_alive.map(str::to_string), json(embedding_options)))))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -64,22 +64,24 @@ fn openai_list_models(
 #[pg_extern(name = "openai_embed", immutable, parallel_safe, create_or_replace)]
 fn openai_embed_text(
     model: &str,
-    input_text: &str,
+    input_text: Option<&str>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     base_url: default!(Option<&str>, "NULL"),
     dimensions: default!(Option<i32>, "NULL"),
     openai_user: default!(Option<&str>, "NULL"),
-) -> Vector {
+) -> Option<Vector> {
+    // a NULL text embeds to NULL (as in a query over rows with NULL texts), without a request
+    let input_text = input_text?;
     let client = client(api_key, api_key_name, base_url);
     let input = EmbedInput::Text(input_text.to_string());
-    first_vector(call(client.embed_with_format(
+    Some(first_vector(call(client.embed_with_format(
         model,
         input,
         dims(dimensions),
         openai_user.map(str::to_string),
         EncodingFormat::Base64,
-    )))
+    ))))
 }
 
 #[pg_extern(name = "openai_embed", immutable, parallel_safe, create_or_replace)]

@@ -13,15 +13,17 @@ fn client(api_key: Option<&str>, api_key_name: Option<&str>) -> Voyage {
 #[pg_extern(name = "voyageai_embed", immutable, parallel_safe, create_or_replace)]
 fn voyageai_embed_text(
     model: &str,
-    input_text: &str,
+    input_text: Option<&str>,
     input_type: default!(Option<&str>, "NULL"),
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
-) -> Vector {
+) -> Option<Vector> {
+    // a NULL text embeds to NULL, without a request
+    let input_text = input_text?;
     let mut out =
         call(client(api_key, api_key_name).embed(model, vec![input_text.to_string()], input_type.map(str::to_string)));
     match out.pop() {
-        Some((_, v)) => Vector(v),
+        Some((_, v)) => Some(Vector(v)),
         None => error!("Voyage AI returned no embedding"),
     }
 }
