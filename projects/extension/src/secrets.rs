@@ -87,3 +87,14 @@ fn reveal_secret(secret_name: &str, use_cache: default!(bool, true)) -> Option<S
         Lookup::Missing | Lookup::Forbidden => None,
     }
 }
+
+/// Whether `secret_name` is set in the server's environment and the current user may not read
+/// it (no row of `ai.secret_permissions` grants it). Session settings do not count: a vectorizer
+/// that names such a secret would be embedded by the in-database worker with the server's value.
+#[pg_extern(stable, create_or_replace)]
+fn _secret_env_forbidden(secret_name: &str) -> bool {
+    if !valid_name(secret_name) {
+        error!("invalid secret name {secret_name:?}: use letters, digits, _ and . only");
+    }
+    matches!(std::env::var(secret_name), Ok(v) if !v.is_empty()) && !env_permitted(secret_name)
+}
