@@ -7,6 +7,7 @@ mod call;
 mod datasets;
 mod models;
 mod secrets;
+mod separators;
 mod vector;
 mod worker;
 

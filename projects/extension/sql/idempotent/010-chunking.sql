@@ -17,11 +17,19 @@ set search_path to pg_catalog, pg_temp;
 
 create or replace function ai._validate_separator_regex(pattern pg_catalog.text) returns void
 as $func$
+declare
+    _err pg_catalog.text;
 begin
-    perform '' operator(pg_catalog.~) pattern;
-exception when invalid_regular_expression then
-    raise exception 'separator % is not a valid regular expression: %', pg_catalog.quote_literal(pattern), sqlerrm
-        using hint = 'pass is_separator_regex => false to split on the literal text';
+    if pattern is null then
+        raise exception 'a separator must not be null';
+    end if;
+    -- the worker splits with Rust's regex engine: check with it, not with PostgreSQL's (which
+    -- accepts lookaround and backreferences the worker would reject on every batch)
+    _err = ai._separator_regex_error(pattern);
+    if _err is not null then
+        raise exception 'separator % is not a valid regular expression: %', pg_catalog.quote_literal(pattern), _err
+            using hint = 'the worker uses Rust regex syntax (no lookaround, no backreferences); or pass is_separator_regex => false to split on the literal text';
+    end if;
 end;
 $func$ language plpgsql immutable security invoker
 set search_path to pg_catalog, pg_temp;
@@ -111,6 +119,18 @@ begin
     end if;
     perform ai._validate_chunk_sizes((config operator(pg_catalog.->>) 'chunk_size')::pg_catalog.int4,
                                      (config operator(pg_catalog.->>) 'chunk_overlap')::pg_catalog.int4);
+    -- configs written by hand skip the ai.chunking_* checks: the separators again
+    if pg_catalog.jsonb_typeof(config operator(pg_catalog.->) 'is_separator_regex') operator(pg_catalog.=) 'boolean'
+       and (config operator(pg_catalog.->>) 'is_separator_regex')::pg_catalog.bool then
+        perform ai._validate_separator_regex(s)
+        from
+        ( select config operator(pg_catalog.->>) 'separator' as s
+          where config operator(pg_catalog.?) 'separator'
+          union all
+          select pg_catalog.jsonb_array_elements_text(config operator(pg_catalog.->) 'separators')
+          where pg_catalog.jsonb_typeof(config operator(pg_catalog.->) 'separators') operator(pg_catalog.=) 'array'
+        ) x;
+    end if;
     _column = config operator(pg_catalog.->>) 'chunk_column';
     select t.typname into _type
     from pg_catalog.pg_attribute a

@@ -148,3 +148,54 @@ begin
 end;
 $func$ language plpgsql immutable security invoker
 set search_path to pg_catalog, pg_temp;
+
+-- The dimensions of the models whose size the extension knows: create_vectorizer refuses a
+-- config that asks a model for another size (the target column would never match what the
+-- model returns). exact: the model has one size; otherwise `dims` is the most it returns.
+create or replace function ai._known_model_dimensions(implementation pg_catalog.text, model pg_catalog.text
+, out dims pg_catalog.int4, out exact pg_catalog.bool)
+as $func$
+    select k.dims, k.exact
+    from
+    ( values ('openai', 'text-embedding-ada-002', 1536, true)
+           , ('openai', 'text-embedding-3-small', 1536, false)
+           , ('openai', 'text-embedding-3-large', 3072, false)
+           , ('sentence_transformers', 'all-minilm-l6-v2', 384, true)
+           , ('sentence_transformers', 'all-minilm-l12-v2', 384, true)
+           , ('sentence_transformers', 'all-mpnet-base-v2', 768, true)
+           , ('sentence_transformers', 'multi-qa-minilm-l6-cos-v1', 384, true)
+           , ('ollama', 'nomic-embed-text', 768, true)
+           , ('ollama', 'all-minilm', 384, true)
+           , ('ollama', 'mxbai-embed-large', 1024, true)
+           , ('voyageai', 'voyage-3', 1024, true)
+           , ('voyageai', 'voyage-3-lite', 512, true)
+    ) k(impl, model, dims, exact)
+    where k.impl operator(pg_catalog.=) _known_model_dimensions.implementation
+      and k.model operator(pg_catalog.=) case _known_model_dimensions.implementation
+            -- sentence-transformers/all-MiniLM-L6-v2; Ollama tags (all-minilm:latest)
+            when 'sentence_transformers' then pg_catalog.lower(pg_catalog.regexp_replace(_known_model_dimensions.model, '^sentence-transformers/', ''))
+            when 'ollama' then pg_catalog.split_part(_known_model_dimensions.model, ':', 1)
+            else _known_model_dimensions.model end
+$func$ language sql immutable security invoker set search_path to pg_catalog, pg_temp;
+
+create or replace function ai._validate_model_dimensions(config pg_catalog.jsonb) returns void
+as $func$
+declare
+    _model pg_catalog.text = config operator(pg_catalog.->>) 'model';
+    _dims pg_catalog.int4 = (config operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4;
+    _k record;
+begin
+    select * into _k from ai._known_model_dimensions(config operator(pg_catalog.->>) 'implementation', _model);
+    if _k.dims is null then
+        return;
+    end if;
+    if _k.exact and _dims operator(pg_catalog.<>) _k.dims then
+        raise exception 'model % returns % dimensions, but the embedding config asks for %', pg_catalog.quote_literal(_model), _k.dims, _dims
+            using hint = pg_catalog.format('pass dimensions => %s', _k.dims);
+    end if;
+    if not _k.exact and _dims operator(pg_catalog.>) _k.dims then
+        raise exception 'model % returns at most % dimensions, but the embedding config asks for %', pg_catalog.quote_literal(_model), _k.dims, _dims
+            using hint = pg_catalog.format('pass dimensions of 1 to %s', _k.dims);
+    end if;
+end;
+$func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;

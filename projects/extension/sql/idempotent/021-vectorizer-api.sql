@@ -14,6 +14,17 @@ begin
 end;
 $func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
 
+-- A name argument of 63 bytes may be a longer name that PostgreSQL cut when it became a `name`
+-- (silently, unlike in DDL): say so, since the objects get the shorter name.
+create or replace function ai._warn_name_limit(param pg_catalog.text, value pg_catalog.name) returns void
+as $func$
+begin
+    if pg_catalog.octet_length(value) operator(pg_catalog.>=) 63 then
+        raise notice '% % is 63 bytes long, the most PostgreSQL allows in a name: a longer name was cut to this', param, pg_catalog.quote_ident(value);
+    end if;
+end;
+$func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
+
 create or replace function ai.create_vectorizer
 ( source pg_catalog.regclass
 , destination pg_catalog.name default null
@@ -45,11 +56,20 @@ begin
     if source is null then
         raise exception 'source must name the table to vectorize';
     end if;
+    -- a name argument given is a `name`: PostgreSQL cut a longer one to 63 bytes before we saw it
+    perform ai._warn_name_limit(x.param, x.value)
+    from (values ('destination', destination), ('target_schema', target_schema), ('target_table', target_table)
+               , ('view_schema', view_schema), ('view_name', view_name), ('queue_schema', queue_schema)
+               , ('queue_table', queue_table)) x(param, value);
     select n.nspname, k.relname, k.relowner into _source_schema, _source_table, _owner
     from pg_catalog.pg_class k join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) k.relnamespace
     where k.oid operator(pg_catalog.=) source and k.relkind in ('r', 'p');
     if not found then
-        raise exception 'source % is not a table', source;
+        raise exception 'source % is not a table: it is %', source,
+            (select case k.relkind when 'v' then 'a view' when 'm' then 'a materialized view' when 'f' then 'a foreign table'
+                                   when 'S' then 'a sequence' when 'i' then 'an index' else pg_catalog.format('of kind %s', k.relkind) end
+             from pg_catalog.pg_class k where k.oid operator(pg_catalog.=) source)
+            using hint = 'a vectorizer reads an ordinary or partitioned table with a primary key';
     end if;
     if not pg_catalog.pg_has_role(current_user, _owner, 'usage')
        and not (select r.rolsuper from pg_catalog.pg_roles r where r.rolname operator(pg_catalog.=) current_user) then
@@ -57,6 +77,7 @@ begin
     end if;
 
     perform ai._validate_embedding(embedding);
+    perform ai._validate_model_dimensions(embedding);
     perform ai._validate_chunking(chunking, _source_schema, _source_table);
     perform ai._validate_formatting(formatting, _source_schema, _source_table);
     perform ai._validate_processing(processing);
@@ -106,6 +127,10 @@ begin
             raise exception 'schema % does not exist', pg_catalog.quote_ident(_trigger_name);
         end if;
     end loop;
+    if target_schema operator(pg_catalog.=) view_schema and target_table operator(pg_catalog.=) view_name then
+        raise exception 'the target table and the view would both be named %.%', pg_catalog.quote_ident(target_schema), pg_catalog.quote_ident(target_table)
+            using hint = 'pass different target_table and view_name (or another destination)';
+    end if;
     if ai._relation_exists(target_schema, target_table) then
         raise exception 'target table %.% already exists', pg_catalog.quote_ident(target_schema), pg_catalog.quote_ident(target_table)
             using hint = 'pass another destination or target_table';
@@ -117,6 +142,10 @@ begin
 
     _id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('ai.vectorizer', 'id'));
     queue_table = ai._check_name('queue table', coalesce(queue_table::pg_catalog.text, pg_catalog.format('_vectorizer_q_%s', _id)), 'queue_table');
+    if (queue_schema, queue_table) in ((target_schema, target_table), (view_schema, view_name)) then
+        raise exception 'the queue table would be named %.%, like the target table or the view', pg_catalog.quote_ident(queue_schema), pg_catalog.quote_ident(queue_table)
+            using hint = 'pass another queue_table';
+    end if;
     if ai._relation_exists(queue_schema, queue_table) then
         raise exception 'queue table %.% already exists', pg_catalog.quote_ident(queue_schema), pg_catalog.quote_ident(queue_table)
             using hint = 'pass another queue_table';

@@ -118,7 +118,12 @@ async fn malformed_answers_are_recorded() {
 async fn vectors_of_the_wrong_size_fail_the_batch() {
     // ada-002 takes no `dimensions`: the fake answers 1536-dimension vectors for a vectorizer
     // declared with 8.
-    let (db, _fake, id) = setup("fdims", 3, "text-embedding-ada-002", 8).await;
+    // (create_vectorizer refuses ada-002 with 8 dimensions: the catalog is changed afterwards)
+    let (db, _fake, id) = setup("fdims", 3, "text-embedding-3-small", 8).await;
+    db.exec(&format!(
+        "update ai.vectorizer set config = jsonb_set(config, '{{embedding,model}}', '\"text-embedding-ada-002\"') where id = {id}"
+    ))
+    .await;
     let err = run(once(&db)).await.unwrap_err();
     assert!(err.to_string().contains("1536 dimensions"), "{err}");
     let (_, details) = assert_nothing_lost(&db, id, 3).await;
