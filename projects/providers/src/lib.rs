@@ -9,7 +9,7 @@
 //! extension calls them through [`blocking::run`], which keeps a backend responsive to query
 //! cancel and `statement_timeout` while it waits. [`tokenize`] counts and encodes OpenAI
 //! tokens offline. [`local`] runs sentence-transformers models in this process (ONNX Runtime or
-//! candle), with no network.
+//! candle), with no network. [`pyregex`] reads pgai's Python separator patterns for `regex`.
 
 pub mod anthropic;
 pub mod blocking;
@@ -20,6 +20,7 @@ pub mod http;
 pub mod local;
 pub mod ollama;
 pub mod openai;
+pub mod pyregex;
 pub mod tokenize;
 pub mod voyage;
 

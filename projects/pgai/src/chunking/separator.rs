@@ -26,39 +26,10 @@ pub(crate) struct Separator {
     kind: Kind,
 }
 
-/// Rewrites the Python `re` classes whose Unicode meaning differs in `regex`:
-/// Python's `\s` is `str.isspace` (adds U+001C..U+001F), its `\w` is
-/// `str.isalnum` or `_` (no marks, no joiners), and its `\Z` is `regex`'s `\z`.
-/// The replacements are bracket classes, which `regex` also accepts nested
-/// inside a class.
-fn translate_python(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('s') => out.push_str(r"[\s\x1C-\x1F]"),
-            Some('S') => out.push_str(r"[^\s\x1C-\x1F]"),
-            Some('w') => out.push_str(r"[\p{L}\p{N}_]"),
-            Some('W') => out.push_str(r"[^\p{L}\p{N}_]"),
-            Some('Z') => out.push_str(r"\z"),
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
 /// Compiles a Python pattern, naming the pattern as written when `regex`
 /// rejects it (lookarounds, backreferences, ...).
 fn compile(pattern: &str) -> Result<Regex, ChunkingError> {
-    Regex::new(&translate_python(pattern))
+    Regex::new(&providers::pyregex::translate_python(pattern))
         .map_err(|e| ChunkingError::Regex { pattern: pattern.to_owned(), source: Box::new(e) })
 }
 
