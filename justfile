@@ -20,6 +20,7 @@ test:
 # Set everything up and run the demo: Postgres, the extension, `select ai...`
 demo:
     {{just_executable()}} ext install
+    {{just_executable()}} ext install-worker --release
     bash scripts/demo.sh
 
 # Install the git commit-msg hook that enforces Conventional Commits

@@ -1,26 +1,27 @@
 #!/usr/bin/env bash
 # The offline demo: semantic search over Python's own documentation, embedded by a local model
-# (all-MiniLM-L6-v2 through ONNX Runtime): no API key, no network. It starts a PostgreSQL with
-# the ai extension, loads ~2,000 documents, creates a vectorizer, runs the worker with a progress
-# bar, and prints the nearest chunks for a few questions. Rebuilds its database (pgai_demo) on
+# (all-MiniLM-L6-v2 through ONNX Runtime): no API key, no network, no process to run besides
+# PostgreSQL. It starts a PostgreSQL with the ai extension preloaded, loads ~2,000 documents,
+# creates a vectorizer that the in-database worker processes while a progress bar follows the
+# queue, and prints the nearest chunks for a few questions. Rebuilds its database (pgai_demo) on
 # every run, so running it twice works.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pg_config="${PG_CONFIG:-$root/.pg/pgserver/pginstall/bin/pg_config}"
 port="${AI_TEST_SERVER_PORT:-5432}"
-url="postgres://postgres@127.0.0.1:$port/pgai_demo"
 start=$(date +%s)
 
-bash "$root/projects/extension/scripts/test-server.sh" start "$pg_config" "$root/target/test-server" "$port"
+# (re)started: the preloaded library and the worker it runs are the ones just installed
+bash "$root/projects/extension/scripts/test-server.sh" restart "$pg_config" "$root/target/test-server" "$port"
 psql() { "$("$pg_config" --bindir)/psql" -X -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 "$@"; }
 q() { psql -d pgai_demo -qAt -c "$1"; }
-
-echo "building the worker (pgai, release: a few minutes the first time)..."
-(cd "$root" && cargo build -q --release -p pgai)
 mkdir -p "$root/target/demo"
 python3 "$root/scripts/demo/make_corpus.py" 3000 > "$root/target/demo/corpus.csv"
 
 psql -d postgres -q -c "drop database if exists pgai_demo with (force)" -c "create database pgai_demo"
+# the in-database worker serves the demo's database, polling every second
+psql -d postgres -q -c "alter system set ai.worker_databases = 'pgai_demo'" \
+  -c "alter system set ai.worker_poll_interval = '1s'" -c "select pg_reload_conf()" >/dev/null
 psql -d pgai_demo -q <<SQL
 create extension ai cascade;
 create table docs (id int generated always as identity primary key, title text not null, body text not null);
@@ -34,9 +35,7 @@ total=$(q "select count(*) from docs")
 echo "loaded $total documents of Python's documentation into docs; vectorizer created:"
 psql -d pgai_demo -c "select id, source_table, target_table, view, pending_items from ai.vectorizer_status"
 
-# the worker in the background; a progress bar from the queue and the target table
-"$root/target/release/pgai" vectorizer worker -d "$url" --once --log-level warn &
-worker=$!
+# the in-database worker embeds; a progress bar from the queue and the target table
 t0=$(date +%s.%N)
 bar() {
   local pending chunks done_ elapsed rate eta filled
@@ -50,9 +49,19 @@ bar() {
   printf '\r[%-40s] %d/%d documents, %d chunks, %s chunks/s, ETA %ss   ' \
     "$(printf '%*s' "$filled" '' | tr ' ' '#')" "$done_" "$total" "$chunks" "$rate" "$eta"
 }
-while kill -0 "$worker" 2>/dev/null; do bar; sleep 1; done
-wait "$worker" || { echo; echo "the worker failed (exit $?)"; exit 1; }
+last=-1 still=0
+while [ "$(q "select ai.vectorizer_queue_pending(1, exact_count => true)")" -gt 0 ]; do
+  bar; sleep 1
+  now=$(q "select count(*) from docs_embedding_store")
+  if [ "$now" = "$last" ]; then still=$((still + 1)); else still=0; last=$now; fi
+  if [ "$still" -ge 120 ]; then
+    echo; echo "no progress for 2 minutes; the vectorizer's status and the server log's end:"
+    psql -d pgai_demo -c "select worker, last_heartbeat, last_error from ai.vectorizer_status"
+    tail -20 "$root/target/test-server/server.log"; exit 1
+  fi
+done
 bar; echo
+psql -d pgai_demo -c "select id, pending_items, worker, last_heartbeat from ai.vectorizer_status"
 
 for question in "how do I read a file line by line" "parse command line options" "sort a list of dictionaries by a key"; do
   echo

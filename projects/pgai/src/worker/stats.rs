@@ -113,6 +113,11 @@ impl Drop for ProgressGuard {
 
 /// Logs the summary of a finished run.
 pub fn log_summary(r: &Report) {
+    // an idle pass (nothing queued) is not news: a worker polling every second would repeat it
+    if r.items == 0 && r.errors == 0 {
+        tracing::debug!(vectorizer_id = r.vectorizer_id, "vectorizer {}: nothing queued", r.vectorizer_id);
+        return;
+    }
     tracing::info!(
         vectorizer_id = r.vectorizer_id,
         items = r.items,

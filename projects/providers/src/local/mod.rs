@@ -311,7 +311,18 @@ impl Embedder {
         if let Some((_, e)) = cache.iter().find(|(k, _)| *k == key) {
             return Ok(e.clone());
         }
+        let started = std::time::Instant::now();
         let embedder = Arc::new(Embedder::load_dir(&dir, opts)?);
+        tracing::info!(
+            model = %dir.display(),
+            engine = ?embedder.engine(),
+            threads = key.2,
+            seconds = started.elapsed().as_secs_f64(),
+            "loaded the local model {} ({:?} engine, {} threads)",
+            dir.display(),
+            embedder.engine(),
+            key.2
+        );
         cache.push((key, embedder.clone()));
         Ok(embedder)
     }
