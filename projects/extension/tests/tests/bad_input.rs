@@ -393,7 +393,7 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
     // and what is near the edge works
     for args in [
         format!("embedding => ai.embedding_openai('text-embedding-3-small', 1536), chunking => {chunk}, formatting => ai.formatting_python_template('$$ ${{chunk}}}} $$$title $Mixed')"),
-        format!("embedding => ai.embedding_openai('text-embedding-ada-002', 1536), chunking => ai.chunking_recursive_character_text_splitter('body', 1, 0, array['\\s+', '(?i)x'], is_separator_regex => true), destination => 'edge2'"),
+        "embedding => ai.embedding_openai('text-embedding-ada-002', 1536), chunking => ai.chunking_recursive_character_text_splitter('body', 1, 0, array['\\s+', '(?i)x'], is_separator_regex => true), destination => 'edge2'".to_string(),
         "embedding => ai.embedding_sentence_transformers('sentence-transformers/all-MiniLM-L6-v2', 384), chunking => ai.chunking_character_text_splitter('body', 2147483647, 2147483646), destination => 'edge3'".to_string(),
     ] {
         let id = psql_ok(pg, &db, &create(&args))?;
