@@ -33,3 +33,9 @@ pub fn setting(name: &str) -> Option<String> {
         .flatten()
         .filter(|v| !v.is_empty())
 }
+
+/// A required argument of a function that also takes optional ones (so PostgreSQL calls it
+/// with NULLs): a NULL is an error that names the argument.
+pub fn required<T>(value: Option<T>, name: &str) -> T {
+    value.unwrap_or_else(|| error!("{name} must not be null"))
+}

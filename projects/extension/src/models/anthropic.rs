@@ -1,7 +1,7 @@
 //! ai.anthropic_generate: Anthropic's Messages API.
 
 use super::json;
-use crate::call::{call, setting};
+use crate::call::{call, required, setting};
 use crate::secrets::resolve_key;
 use pgrx::prelude::*;
 use pgrx::JsonB;
@@ -12,9 +12,9 @@ use std::time::Duration;
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn anthropic_generate(
-    model: &str,
-    messages: JsonB,
-    max_tokens: default!(i32, 1024),
+    model: Option<&str>,
+    messages: Option<JsonB>,
+    max_tokens: default!(Option<i32>, 1024),
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     base_url: default!(Option<&str>, "NULL"),
@@ -29,6 +29,9 @@ fn anthropic_generate(
     top_k: default!(Option<i32>, "NULL"),
     top_p: default!(Option<f64>, "NULL"),
 ) -> JsonB {
+    let model = required(model, "model");
+    let messages = required(messages, "messages");
+    let max_tokens = required(max_tokens, "max_tokens");
     let key = resolve_key(api_key, api_key_name, "ANTHROPIC_API_KEY");
     let base = base_url.map(str::to_string).or_else(|| setting("ai.anthropic_base_url"));
     let mut client = Anthropic::new(Some(key), base);

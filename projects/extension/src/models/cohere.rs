@@ -1,7 +1,7 @@
 //! ai.cohere_*: Cohere's v1 API (base URL from the setting `ai.cohere_base_url`).
 
 use super::json;
-use crate::call::{call, setting};
+use crate::call::{call, required, setting};
 use crate::secrets::resolve_key;
 use crate::vector::Vector;
 use pgrx::prelude::*;
@@ -43,33 +43,38 @@ fn cohere_list_models(
 
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn cohere_tokenize(
-    model: &str,
-    text_input: &str,
+    model: Option<&str>,
+    text_input: Option<&str>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
 ) -> Vec<i32> {
+    let model = required(model, "model");
+    let text_input = required(text_input, "text_input");
     call(client(api_key, api_key_name).tokenize(model, text_input))
 }
 
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn cohere_detokenize(
-    model: &str,
-    tokens: Vec<i32>,
+    model: Option<&str>,
+    tokens: Option<Vec<i32>>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
 ) -> String {
+    let model = required(model, "model");
+    let tokens = required(tokens, "tokens");
     call(client(api_key, api_key_name).detokenize(model, &tokens))
 }
 
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn cohere_embed(
-    model: &str,
+    model: Option<&str>,
     input_text: Option<&str>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     input_type: default!(Option<&str>, "NULL"),
     truncate_long_inputs: default!(Option<&str>, "NULL"),
 ) -> Option<Vector> {
+    let model = required(model, "model");
     // a NULL text embeds to NULL (as in a query over rows with NULL texts), without a request
     let input_text = input_text?;
     Some(Vector(call(client(api_key, api_key_name).embed(
@@ -93,20 +98,22 @@ fn classify(
 
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn cohere_classify(
-    model: &str,
-    inputs: Vec<String>,
+    model: Option<&str>,
+    inputs: Option<Vec<String>>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     examples: default!(Option<JsonB>, "NULL"),
     truncate_long_inputs: default!(Option<&str>, "NULL"),
 ) -> JsonB {
+    let model = required(model, "model");
+    let inputs = required(inputs, "inputs");
     JsonB(classify(model, &inputs, api_key, api_key_name, examples, truncate_long_inputs))
 }
 
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn cohere_classify_simple(
-    model: &str,
-    inputs: Vec<String>,
+    model: Option<&str>,
+    inputs: Option<Vec<String>>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     examples: default!(Option<JsonB>, "NULL"),
@@ -115,6 +122,8 @@ fn cohere_classify_simple(
     'static,
     (name!(input, Option<String>), name!(prediction, Option<String>), name!(confidence, Option<f64>)),
 > {
+    let model = required(model, "model");
+    let inputs = required(inputs, "inputs");
     let out = classify(model, &inputs, api_key, api_key_name, examples, truncate_long_inputs);
     let rows: Vec<_> = out
         .get("classifications")
@@ -134,9 +143,9 @@ fn cohere_classify_simple(
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn cohere_rerank(
-    model: &str,
-    query: &str,
-    documents: JsonB,
+    model: Option<&str>,
+    query: Option<&str>,
+    documents: Option<JsonB>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     top_n: default!(Option<i32>, "NULL"),
@@ -144,6 +153,9 @@ fn cohere_rerank(
     return_documents: default!(Option<bool>, "NULL"),
     max_chunks_per_doc: default!(Option<i32>, "NULL"),
 ) -> JsonB {
+    let model = required(model, "model");
+    let query = required(query, "query");
+    let documents = required(documents, "documents");
     let mut req = RerankRequest::new(model, query, documents.0);
     req.top_n = top_n;
     req.rank_fields = rank_fields;
@@ -156,14 +168,17 @@ fn cohere_rerank(
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn cohere_rerank_simple(
-    model: &str,
-    query: &str,
-    documents: JsonB,
+    model: Option<&str>,
+    query: Option<&str>,
+    documents: Option<JsonB>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     top_n: default!(Option<i32>, "NULL"),
     max_chunks_per_doc: default!(Option<i32>, "NULL"),
 ) -> TableIterator<'static, (name!(index, i32), name!(document, Option<JsonB>), name!(relevance_score, Option<f64>))> {
+    let model = required(model, "model");
+    let query = required(query, "query");
+    let documents = required(documents, "documents");
     let docs = documents.0.clone();
     let mut req = RerankRequest::new(model, query, documents.0);
     req.top_n = top_n;
@@ -192,8 +207,8 @@ fn cohere_rerank_simple(
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn cohere_chat_complete(
-    model: &str,
-    message: &str,
+    model: Option<&str>,
+    message: Option<&str>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     preamble: default!(Option<&str>, "NULL"),
@@ -217,6 +232,8 @@ fn cohere_chat_complete(
     tool_results: default!(Option<JsonB>, "NULL"),
     force_single_step: default!(Option<bool>, "NULL"),
 ) -> JsonB {
+    let model = required(model, "model");
+    let message = required(message, "message");
     let mut req = ChatRequest::new(model, message);
     req.preamble = owned(preamble);
     req.chat_history = json(chat_history);

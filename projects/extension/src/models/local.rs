@@ -14,6 +14,7 @@
 //! (a shared library, model graphs). For the same reason only superusers may name a model by
 //! absolute path; others name models inside the models directory.
 
+use crate::call::required;
 use crate::vector::Vector;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
@@ -122,11 +123,12 @@ fn check_dimensions(e: &Embedder, dimensions: Option<i32>) {
 /// model's (an error otherwise). A null text gives null.
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn sentence_transformers_embed(
-    model: default!(&str, "'all-MiniLM-L6-v2'"),
+    model: default!(Option<&str>, "'all-MiniLM-L6-v2'"),
     input_text: default!(Option<&str>, "NULL"),
     engine: default!(Option<&str>, "NULL"),
     dimensions: default!(Option<i32>, "NULL"),
 ) -> Option<Vector> {
+    let model = required(model, "model");
     let e = embedder(model, engine);
     check_dimensions(&e, dimensions);
     let text = input_text?;
@@ -137,11 +139,12 @@ fn sentence_transformers_embed(
 /// run in slices of 256 texts and can be cancelled between slices.
 #[pg_extern(immutable, parallel_safe, create_or_replace, name = "sentence_transformers_embed")]
 fn sentence_transformers_embed_array(
-    model: &str,
+    model: Option<&str>,
     input_texts: Vec<Option<String>>,
     engine: default!(Option<&str>, "NULL"),
     dimensions: default!(Option<i32>, "NULL"),
 ) -> TableIterator<'static, (name!(index, i32), name!(embedding, Vector))> {
+    let model = required(model, "model");
     if let Some(i) = input_texts.iter().position(Option::is_none) {
         error!("input_texts[{}] is null", i + 1);
     }

@@ -2,7 +2,7 @@
 //! `ai.ollama_host`, else http://localhost:11434.
 
 use super::{json, timestamptz};
-use crate::call::{call, setting};
+use crate::call::{call, required, setting};
 use crate::vector::Vector;
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
@@ -99,12 +99,13 @@ fn ollama_ps(
 
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn ollama_embed(
-    model: &str,
+    model: Option<&str>,
     input_text: Option<&str>,
     host: default!(Option<&str>, "NULL"),
     keep_alive: default!(Option<&str>, "NULL"),
     embedding_options: default!(Option<JsonB>, "NULL"),
 ) -> Option<Vector> {
+    let model = required(model, "model");
     // a NULL text embeds to NULL, without a request
     let input_text = input_text?;
     Some(Vector(call(client(host).embed(model, input_text, keep_alive.map(str::to_string), json(embedding_options)))))
@@ -113,8 +114,8 @@ fn ollama_embed(
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn ollama_generate(
-    model: &str,
-    prompt: &str,
+    model: Option<&str>,
+    prompt: Option<&str>,
     host: default!(Option<&str>, "NULL"),
     images: default!(Option<Array<&[u8]>>, "NULL"),
     keep_alive: default!(Option<&str>, "NULL"),
@@ -123,6 +124,8 @@ fn ollama_generate(
     template: default!(Option<&str>, "NULL"),
     context: default!(Option<Vec<i32>>, "NULL"),
 ) -> JsonB {
+    let model = required(model, "model");
+    let prompt = required(prompt, "prompt");
     let mut req = GenerateRequest::new(model, prompt);
     req.images = images.map(|a| a.iter().flatten().map(<[u8]>::to_vec).collect()).unwrap_or_default();
     req.keep_alive = keep_alive.map(str::to_string);
@@ -135,11 +138,13 @@ fn ollama_generate(
 
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn ollama_chat_complete(
-    model: &str,
-    messages: JsonB,
+    model: Option<&str>,
+    messages: Option<JsonB>,
     host: default!(Option<&str>, "NULL"),
     keep_alive: default!(Option<&str>, "NULL"),
     chat_options: default!(Option<JsonB>, "NULL"),
 ) -> JsonB {
+    let model = required(model, "model");
+    let messages = required(messages, "messages");
     JsonB(call(client(host).chat(model, messages.0, keep_alive.map(str::to_string), json(chat_options))))
 }

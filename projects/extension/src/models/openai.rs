@@ -1,7 +1,7 @@
 //! ai.openai_*: embeddings, chat completions, moderation, models, and offline tokenization.
 
 use super::json;
-use crate::call::{call, setting};
+use crate::call::{call, required, setting};
 use crate::secrets::{find_key, resolve_key};
 use crate::vector::Vector;
 use pgrx::datum::TimestampWithTimeZone;
@@ -63,7 +63,7 @@ fn openai_list_models(
 
 #[pg_extern(name = "openai_embed", immutable, parallel_safe, create_or_replace)]
 fn openai_embed_text(
-    model: &str,
+    model: Option<&str>,
     input_text: Option<&str>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
@@ -71,6 +71,7 @@ fn openai_embed_text(
     dimensions: default!(Option<i32>, "NULL"),
     openai_user: default!(Option<&str>, "NULL"),
 ) -> Option<Vector> {
+    let model = required(model, "model");
     // a NULL text embeds to NULL (as in a query over rows with NULL texts), without a request
     let input_text = input_text?;
     let client = client(api_key, api_key_name, base_url);
@@ -86,14 +87,16 @@ fn openai_embed_text(
 
 #[pg_extern(name = "openai_embed", immutable, parallel_safe, create_or_replace)]
 fn openai_embed_texts(
-    model: &str,
-    input_texts: Vec<String>,
+    model: Option<&str>,
+    input_texts: Option<Vec<String>>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     base_url: default!(Option<&str>, "NULL"),
     dimensions: default!(Option<i32>, "NULL"),
     openai_user: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(index, i32), name!(embedding, Vector))> {
+    let model = required(model, "model");
+    let input_texts = required(input_texts, "input_texts");
     let client = client(api_key, api_key_name, base_url);
     let input = EmbedInput::Texts(input_texts);
     let out = call(client.embed_with_format(
@@ -108,14 +111,16 @@ fn openai_embed_texts(
 
 #[pg_extern(name = "openai_embed", immutable, parallel_safe, create_or_replace)]
 fn openai_embed_tokens(
-    model: &str,
-    input_tokens: Vec<i32>,
+    model: Option<&str>,
+    input_tokens: Option<Vec<i32>>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     base_url: default!(Option<&str>, "NULL"),
     dimensions: default!(Option<i32>, "NULL"),
     openai_user: default!(Option<&str>, "NULL"),
 ) -> Vector {
+    let model = required(model, "model");
+    let input_tokens = required(input_tokens, "input_tokens");
     let client = client(api_key, api_key_name, base_url);
     let input = EmbedInput::Tokens(vec![input_tokens.into_iter().map(|t| t as u32).collect()]);
     first_vector(call(client.embed_with_format(
@@ -130,8 +135,8 @@ fn openai_embed_tokens(
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn openai_chat_complete(
-    model: &str,
-    messages: JsonB,
+    model: Option<&str>,
+    messages: Option<JsonB>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     base_url: default!(Option<&str>, "NULL"),
@@ -151,6 +156,8 @@ fn openai_chat_complete(
     tool_choice: default!(Option<JsonB>, "NULL"),
     openai_user: default!(Option<&str>, "NULL"),
 ) -> JsonB {
+    let model = required(model, "model");
+    let messages = required(messages, "messages");
     let client = client(api_key, api_key_name, base_url);
     let mut req = ChatRequest::new(model, messages.0);
     req.frequency_penalty = frequency_penalty;
@@ -174,10 +181,11 @@ fn openai_chat_complete(
 /// A one-shot question to gpt-4o (as pgai does); the answer's text.
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn openai_chat_complete_simple(
-    message: &str,
+    message: Option<&str>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
 ) -> Option<String> {
+    let message = required(message, "message");
     let client = client(api_key, api_key_name, None);
     let messages = serde_json::json!([
         {"role": "system", "content": "you are a helpful assistant"},
@@ -189,12 +197,14 @@ fn openai_chat_complete_simple(
 
 #[pg_extern(immutable, parallel_safe, create_or_replace)]
 fn openai_moderate(
-    model: &str,
-    input_text: &str,
+    model: Option<&str>,
+    input_text: Option<&str>,
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
     base_url: default!(Option<&str>, "NULL"),
 ) -> JsonB {
+    let model = required(model, "model");
+    let input_text = required(input_text, "input_text");
     let client = client(api_key, api_key_name, base_url);
     JsonB(call(client.moderate(model, input_text)))
 }

@@ -1,6 +1,6 @@
 //! ai.voyageai_embed: Voyage AI embeddings (base URL from the setting `ai.voyageai_base_url`).
 
-use crate::call::{call, setting};
+use crate::call::{call, required, setting};
 use crate::secrets::resolve_key;
 use crate::vector::Vector;
 use pgrx::prelude::*;
@@ -12,12 +12,13 @@ fn client(api_key: Option<&str>, api_key_name: Option<&str>) -> Voyage {
 
 #[pg_extern(name = "voyageai_embed", immutable, parallel_safe, create_or_replace)]
 fn voyageai_embed_text(
-    model: &str,
+    model: Option<&str>,
     input_text: Option<&str>,
     input_type: default!(Option<&str>, "NULL"),
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
 ) -> Option<Vector> {
+    let model = required(model, "model");
     // a NULL text embeds to NULL, without a request
     let input_text = input_text?;
     let mut out =
@@ -30,12 +31,14 @@ fn voyageai_embed_text(
 
 #[pg_extern(name = "voyageai_embed", immutable, parallel_safe, create_or_replace)]
 fn voyageai_embed_texts(
-    model: &str,
-    input_texts: Vec<String>,
+    model: Option<&str>,
+    input_texts: Option<Vec<String>>,
     input_type: default!(Option<&str>, "NULL"),
     api_key: default!(Option<&str>, "NULL"),
     api_key_name: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(index, i32), name!(embedding, Vector))> {
+    let model = required(model, "model");
+    let input_texts = required(input_texts, "input_texts");
     let out = call(client(api_key, api_key_name).embed(model, input_texts, input_type.map(str::to_string)));
     TableIterator::new(out.into_iter().map(|(i, v)| (i as i32, Vector(v))))
 }

@@ -501,3 +501,39 @@ async fn null_empty_and_10mb_texts() -> Result<()> {
     println!("texts and provider garbage: {tried} bad inputs tried");
     Ok(())
 }
+
+/// A NULL where a model function needs a value: an error naming the argument, no backtrace,
+/// no request, and the backend goes on.
+#[tokio::test]
+async fn null_required_arguments_are_named() -> Result<()> {
+    testkit::require_suite!("VECTORIZER");
+    let pg = PgCluster::shared();
+    let db = db_with_ai(pg, "bad_nulls").await?;
+    let calls = [
+        ("select ai.openai_embed(null, 'x')", "model"),
+        ("select ai.openai_embed('m', null::text[])", "input_texts"),
+        ("select ai.openai_embed('m', null::int[])", "input_tokens"),
+        ("select ai.openai_chat_complete(null, '[]')", "model"),
+        ("select ai.openai_chat_complete('m', null)", "messages"),
+        ("select ai.openai_chat_complete_simple(null)", "message"),
+        ("select ai.openai_moderate('m', null)", "input_text"),
+        ("select ai.ollama_embed(null, 'x')", "model"),
+        ("select ai.ollama_generate('m', null)", "prompt"),
+        ("select ai.ollama_chat_complete('m', null)", "messages"),
+        ("select ai.anthropic_generate('m', '[]', max_tokens => null)", "max_tokens"),
+        ("select ai.cohere_tokenize(null, 'x')", "model"),
+        ("select ai.cohere_rerank('m', null, '[\"a\"]')", "query"),
+        ("select ai.cohere_classify('m', null)", "inputs"),
+        ("select ai.cohere_chat_complete('m', null)", "message"),
+        ("select ai.voyageai_embed(null, 'x')", "model"),
+        ("select ai.sentence_transformers_embed(null, 'x')", "model"),
+    ];
+    for (sql, arg) in calls {
+        let out = psql(pg, &db, "postgres", sql)?;
+        let want = format!("ERROR:  {arg} must not be null");
+        ensure!(!out.ok && out.stderr.contains(&want), "{sql}: expected {want:?}, got {}", out.stderr);
+        ensure!(!out.stderr.contains("DETAIL") && !out.stderr.contains("pgrx"), "{sql}: {}", out.stderr);
+    }
+    println!("bad input: {} NULL arguments named", calls.len());
+    Ok(())
+}
