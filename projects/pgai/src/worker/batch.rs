@@ -17,6 +17,7 @@
 
 use super::copy::{encode_field, CopyWriter};
 use super::embed::EmbedError;
+use super::errors::{self, ErrorRecord};
 use super::job::Job;
 use crate::formatting::TemplateError;
 use sqlx::postgres::PgValueFormat;
@@ -49,11 +50,22 @@ impl Prepared {
     }
 }
 
-/// What a finished batch did: `items` keys processed, `chunks` rows written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a finished batch did: `items` keys processed, `chunks` rows written, and the keys the
+/// target table refused (back in the queue, recorded in `ai.vectorizer_errors`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Done {
     pub items: usize,
     pub chunks: usize,
+    pub rejected: Vec<Rejected>,
+}
+
+/// A row whose chunks the target table refused (a constraint, a value out of range): the
+/// rest of its batch is written, and its key goes back to the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Index into the batch's rows.
+    pub row: usize,
+    pub reason: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,13 +126,24 @@ async fn claim_chunk_embed(tx: &mut PgConnection, job: &Job) -> Result<Stage, Ba
 pub async fn finish(batch: Prepared, job: &Job, copy: &mut CopyWriter) -> Result<Done, BatchError> {
     let Prepared { mut tx, claimed, chunks, embeddings } = batch;
     // 4. embeddings -> target table
-    if let Err(e) = write(&mut tx, job, &claimed.rows, &chunks, &embeddings, copy).await {
-        let _ = tx.rollback().await;
-        return Err(e.into());
+    let rejected = match write(&mut tx, job, &claimed.rows, &chunks, &embeddings, copy).await {
+        Ok(rejected) => rejected,
+        Err(e) => {
+            let _ = tx.rollback().await;
+            return Err(e.into());
+        }
+    };
+    for r in &rejected {
+        let record = ErrorRecord::rejected(&r.reason);
+        if let Err(e) = errors::record(&mut tx, job.id(), &record, job.secret.as_deref()).await {
+            let _ = tx.rollback().await;
+            return Err(e.into());
+        }
     }
     // 5. commit
     tx.commit().await?;
-    Ok(Done { items: claimed.items, chunks: chunks.texts.len() })
+    let written = chunks.origin.iter().filter(|(row, _)| !rejected.iter().any(|r| r.row == *row)).count();
+    Ok(Done { items: claimed.items, chunks: written, rejected })
 }
 
 /// A source row of the batch.
@@ -211,6 +234,11 @@ pub fn chunk(job: &Job, rows: &[SourceRow]) -> Result<Chunks, TemplateError> {
 const COPY_PIECE: usize = 1 << 20;
 
 /// Step 4: writes the chunks and their embeddings into the target table (binary COPY).
+///
+/// When the table refuses the batch's data (a constraint, a value out of range: SQLSTATE
+/// classes 22 and 23), the batch is written again row by row, each under a savepoint, so that
+/// one row that can never be written does not hold back the others: the refused rows' keys go
+/// back to the queue and are returned.
 pub async fn write(
     tx: &mut PgConnection,
     job: &Job,
@@ -218,13 +246,94 @@ pub async fn write(
     chunks: &Chunks,
     embeddings: &[Vec<f32>],
     copy: &mut CopyWriter,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<Rejected>, sqlx::Error> {
     if chunks.texts.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
+    let several_rows = chunks.origin.iter().any(|(row, _)| *row != chunks.origin[0].0);
+    if !several_rows {
+        return copy_chunks(tx, job, rows, chunks, embeddings, copy, 0..chunks.texts.len()).await.map(|()| Vec::new());
+    }
+    savepoint(tx, "savepoint pgai_batch").await?;
+    match copy_chunks(tx, job, rows, chunks, embeddings, copy, 0..chunks.texts.len()).await {
+        Ok(()) => Ok(Vec::new()),
+        Err(e) if refused_data(&e) => {
+            savepoint(tx, "rollback to savepoint pgai_batch").await?;
+            write_row_by_row(tx, job, rows, chunks, embeddings, copy).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// [`write`]'s slow path: each row's chunks under their own savepoint.
+async fn write_row_by_row(
+    tx: &mut PgConnection,
+    job: &Job,
+    rows: &[SourceRow],
+    chunks: &Chunks,
+    embeddings: &[Vec<f32>],
+    copy: &mut CopyWriter,
+) -> Result<Vec<Rejected>, sqlx::Error> {
+    let mut rejected = Vec::new();
+    let mut start = 0;
+    while start < chunks.origin.len() {
+        let row = chunks.origin[start].0;
+        let end = start + chunks.origin[start..].iter().take_while(|(r, _)| *r == row).count();
+        savepoint(tx, "savepoint pgai_row").await?;
+        match copy_chunks(tx, job, rows, chunks, embeddings, copy, start..end).await {
+            Ok(()) => savepoint(tx, "release savepoint pgai_row").await?,
+            Err(e) if refused_data(&e) => {
+                savepoint(tx, "rollback to savepoint pgai_row").await?;
+                requeue(tx, job, &rows[row].key, copy).await?;
+                let reason = match &e {
+                    sqlx::Error::Database(db) => db.message().to_string(),
+                    other => other.to_string(),
+                };
+                rejected.push(Rejected { row, reason });
+            }
+            Err(e) => return Err(e),
+        }
+        start = end;
+    }
+    Ok(rejected)
+}
+
+async fn savepoint(tx: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(sql).execute(&mut *tx).await.map(|_| ())
+}
+
+/// Whether the server refused the data itself (classes 22 data exception, 23 integrity
+/// constraint violation), not the connection or the statement.
+fn refused_data(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("22") || c.starts_with("23")))
+}
+
+/// Puts `key` back into the queue (`queued_at` now).
+async fn requeue(tx: &mut PgConnection, job: &Job, key: &[u8], copy: &mut CopyWriter) -> Result<(), sqlx::Error> {
+    let mut sink = tx.copy_in_raw(&job.queries.requeue).await?;
+    copy.begin();
+    copy.key_row(key, job.queries.key_columns);
+    copy.end();
+    sink.send(copy.as_bytes()).await?;
+    copy.take_pending();
+    sink.finish().await.map(|_| ())
+}
+
+/// COPYs the chunks `range` (with their embeddings) into the target table.
+async fn copy_chunks(
+    tx: &mut PgConnection,
+    job: &Job,
+    rows: &[SourceRow],
+    chunks: &Chunks,
+    embeddings: &[Vec<f32>],
+    copy: &mut CopyWriter,
+    range: std::ops::Range<usize>,
+) -> Result<(), sqlx::Error> {
     let mut sink = tx.copy_in_raw(&job.queries.copy).await?;
     copy.begin();
-    for ((text, &(row, seq)), embedding) in chunks.texts.iter().zip(&chunks.origin).zip(embeddings) {
+    for ((text, &(row, seq)), embedding) in
+        chunks.texts[range.clone()].iter().zip(&chunks.origin[range.clone()]).zip(&embeddings[range])
+    {
         copy.row(&rows[row].key, job.queries.key_columns, seq, text, embedding);
         if copy.len() >= COPY_PIECE {
             sink.send(copy.as_bytes()).await?;

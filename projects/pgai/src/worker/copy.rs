@@ -43,6 +43,13 @@ impl CopyWriter {
         }
     }
 
+    /// Appends a row of the key columns only (a queue row: `queued_at` takes its default).
+    pub fn key_row(&mut self, key: &[u8], key_columns: usize) {
+        let fields = i16::try_from(key_columns).expect("fewer than 32k key columns");
+        self.buf.extend_from_slice(&fields.to_be_bytes());
+        self.buf.extend_from_slice(key);
+    }
+
     /// Writes the trailer; the stream is complete.
     pub fn end(&mut self) {
         self.buf.extend_from_slice(&(-1i16).to_be_bytes());

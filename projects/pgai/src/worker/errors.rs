@@ -25,6 +25,14 @@ impl ErrorRecord {
         ErrorRecord { message: PROVIDER_FAILED, details }
     }
 
+    /// A row the target table refused; its key went back to the queue.
+    pub fn rejected(reason: &str) -> ErrorRecord {
+        ErrorRecord {
+            message: VECTORIZER_FAILED,
+            details: json!({ "error_reason": format!("the target table refused a row, which stays queued: {reason}") }),
+        }
+    }
+
     pub fn other(reason: &str) -> ErrorRecord {
         ErrorRecord { message: VECTORIZER_FAILED, details: json!({ "error_reason": reason }) }
     }

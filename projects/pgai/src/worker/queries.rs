@@ -31,6 +31,8 @@ pub struct Queries {
     pub claim: String,
     /// `COPY <target> (<keys>, chunk_seq, chunk, embedding) FROM STDIN (FORMAT binary)`.
     pub copy: String,
+    /// `COPY <queue> (<keys>) FROM STDIN (FORMAT binary)`: puts refused keys back.
+    pub requeue: String,
     /// How many key columns the claim returns (after `selected`).
     pub key_columns: usize,
     /// The source columns the formatting template uses besides the chunk, in result order.
@@ -89,7 +91,8 @@ impl Queries {
         );
         let copy =
             format!("copy {target} ({}, chunk_seq, chunk, embedding) from stdin with (format binary)", keys.join(", "));
-        Queries { claim, copy, key_columns: keys.len(), columns }
+        let requeue = format!("copy {queue} ({}) from stdin with (format binary)", keys.join(", "));
+        Queries { claim, copy, requeue, key_columns: keys.len(), columns }
     }
 }
 

@@ -92,6 +92,7 @@ impl Task {
     async fn run(&self, shutdown: &Shutdown) -> Result<(), Failure> {
         let mut copy = CopyWriter::new();
         let mut pending: Option<Prepared> = None;
+        let mut refused: Option<Failure> = None;
         loop {
             let stop = shutdown.is_requested() || self.failed.load(Ordering::Relaxed);
             // Prepare the next batch while the pending one is written.
@@ -112,7 +113,20 @@ impl Task {
             );
             match written {
                 Some(Ok(done)) => {
-                    self.job.stats.add_batch(done.items, done.chunks);
+                    self.job.stats.add_batch(done.items - done.rejected.len(), done.chunks);
+                    if !done.rejected.is_empty() {
+                        let failure = self.refused(&done);
+                        // a batch whose every key was refused made no progress: stop, or the
+                        // requeued keys would be taken again and again
+                        if done.rejected.len() == done.items {
+                            self.failed.store(true, Ordering::Relaxed);
+                            if let Some(Ok(Claim::Ready(next))) = next {
+                                next.rollback().await;
+                            }
+                            return Err(failure);
+                        }
+                        refused.get_or_insert(failure);
+                    }
                     tracing::debug!(
                         vectorizer_id = self.job.id(),
                         items = done.items,
@@ -130,16 +144,34 @@ impl Task {
                 None => {}
             }
             match next {
-                None | Some(Ok(Claim::Empty)) => return Ok(()),
+                None | Some(Ok(Claim::Empty)) => return refused.map_or(Ok(()), Err),
                 Some(Ok(Claim::Ready(p))) => pending = Some(p),
                 Some(Ok(Claim::Busy)) => {
                     if shutdown.sleep(BUSY_WAIT).await {
-                        return Ok(());
+                        return refused.map_or(Ok(()), Err);
                     }
                 }
                 Some(Err(e)) => return Err(self.fail(e).await),
             }
         }
+    }
+
+    /// Logs a batch that was written except for rows the target table refused (their keys
+    /// are queued again and the refusals recorded in the batch's own transaction).
+    fn refused(&self, done: &batch::Done) -> Failure {
+        let job = &self.job;
+        for _ in &done.rejected {
+            job.stats.add_error();
+        }
+        let first = done.rejected.first().map(|r| r.reason.as_str()).unwrap_or_default();
+        let message = format!(
+            "the target table refused {} of the {} rows of a batch (their keys stay queued): {first}",
+            done.rejected.len(),
+            done.items
+        );
+        let message = providers::error::redact_str(&message, job.secret.as_deref());
+        tracing::error!(vectorizer_id = job.id(), error = %message, "rows refused");
+        Failure { message, connection_lost: false }
     }
 
     /// Logs and records a failed batch (its transaction is already rolled back).
