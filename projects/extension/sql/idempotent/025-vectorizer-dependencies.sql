@@ -112,14 +112,5 @@ begin
 end;
 $func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;
 
-do $block$
-begin
-    if not exists
-    ( select 1 from pg_catalog.pg_trigger t
-      where t.tgrelid operator(pg_catalog.=) 'ai.vectorizer'::pg_catalog.regclass
-        and t.tgname operator(pg_catalog.=) '_vectorizer_record_dependencies' ) then
-        create trigger _vectorizer_record_dependencies after insert on ai.vectorizer
-        for each row execute function ai._vectorizer_record_dependencies();
-    end if;
-end;
-$block$;
+create or replace trigger _vectorizer_record_dependencies after insert on ai.vectorizer
+for each row execute function ai._vectorizer_record_dependencies();

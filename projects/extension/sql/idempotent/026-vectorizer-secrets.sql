@@ -24,14 +24,5 @@ begin
 end;
 $func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;
 
-do $block$
-begin
-    if not exists
-    ( select 1 from pg_catalog.pg_trigger t
-      where t.tgrelid operator(pg_catalog.=) 'ai.vectorizer'::pg_catalog.regclass
-        and t.tgname operator(pg_catalog.=) '_vectorizer_check_secret' ) then
-        create trigger _vectorizer_check_secret before insert or update on ai.vectorizer
-        for each row execute function ai._vectorizer_check_secret();
-    end if;
-end;
-$block$;
+create or replace trigger _vectorizer_check_secret before insert or update on ai.vectorizer
+for each row execute function ai._vectorizer_check_secret();

@@ -35,19 +35,13 @@ pub extern "C-unwind" fn ai_worker_launcher_main(_arg: pg_sys::Datum) {
     log!("{NAME} started");
     let mut children = Children::default();
     let mut wanted = Vec::new();
-    let mut last_problem = None;
+    let mut reload = true;
     loop {
-        match wanted_children() {
-            Ok(w) => {
-                wanted = w;
-                last_problem = None;
-            }
-            Err(e) => {
+        if std::mem::take(&mut reload) {
+            match wanted_children() {
+                Ok(w) => wanted = w,
                 // a mistake in a reloaded setting keeps the workers as they were
-                if last_problem.as_ref() != Some(&e) {
-                    warning!("{NAME}: {e}; the in-database workers keep running as before");
-                    last_problem = Some(e);
-                }
+                Err(e) => warning!("{NAME}: {e}; the in-database workers keep running as before"),
             }
         }
         children.reconcile(&wanted);
@@ -57,6 +51,7 @@ pub extern "C-unwind" fn ai_worker_launcher_main(_arg: pg_sys::Datum) {
         if BackgroundWorker::sighup_received() {
             // SAFETY: the documented way for a background worker to reload postgresql.conf.
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
+            reload = true;
         }
     }
     log!("{NAME} stopping its workers: {:?}", children.pids());

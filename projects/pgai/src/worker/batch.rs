@@ -126,7 +126,8 @@ async fn claim_chunk_embed(tx: &mut PgConnection, job: &Job) -> Result<Stage, Ba
 pub async fn finish(batch: Prepared, job: &Job, copy: &mut CopyWriter) -> Result<Done, BatchError> {
     let Prepared { mut tx, claimed, chunks, embeddings } = batch;
     // 4. embeddings -> target table
-    let rejected = match write(&mut tx, job, &claimed.rows, &chunks, &embeddings, copy).await {
+    let out = Output { job, rows: &claimed.rows, chunks: &chunks, embeddings: &embeddings };
+    let rejected = match write(&mut tx, &out, copy).await {
         Ok(rejected) => rejected,
         Err(e) => {
             let _ = tx.rollback().await;
@@ -233,6 +234,14 @@ pub fn chunk(job: &Job, rows: &[SourceRow]) -> Result<Chunks, TemplateError> {
 /// COPY data is sent to the server in pieces of about this size.
 const COPY_PIECE: usize = 1 << 20;
 
+/// What step 4 writes: the batch's rows, their chunks and the chunks' embeddings.
+pub struct Output<'a> {
+    pub job: &'a Job,
+    pub rows: &'a [SourceRow],
+    pub chunks: &'a Chunks,
+    pub embeddings: &'a [Vec<f32>],
+}
+
 /// Step 4: writes the chunks and their embeddings into the target table (binary COPY).
 ///
 /// When the table refuses the batch's data (a constraint, a value out of range: SQLSTATE
@@ -241,25 +250,20 @@ const COPY_PIECE: usize = 1 << 20;
 /// back to the queue and are returned.
 pub async fn write(
     tx: &mut PgConnection,
-    job: &Job,
-    rows: &[SourceRow],
-    chunks: &Chunks,
-    embeddings: &[Vec<f32>],
+    out: &Output<'_>,
     copy: &mut CopyWriter,
 ) -> Result<Vec<Rejected>, sqlx::Error> {
-    if chunks.texts.is_empty() {
-        return Ok(Vec::new());
+    let origin = &out.chunks.origin;
+    let Some(&(first_row, _)) = origin.first() else { return Ok(Vec::new()) };
+    if origin.iter().all(|(row, _)| *row == first_row) {
+        return copy_chunks(tx, out, copy, 0..origin.len()).await.map(|()| Vec::new());
     }
-    let several_rows = chunks.origin.iter().any(|(row, _)| *row != chunks.origin[0].0);
-    if !several_rows {
-        return copy_chunks(tx, job, rows, chunks, embeddings, copy, 0..chunks.texts.len()).await.map(|()| Vec::new());
-    }
-    savepoint(tx, "savepoint pgai_batch").await?;
-    match copy_chunks(tx, job, rows, chunks, embeddings, copy, 0..chunks.texts.len()).await {
+    execute(tx, "savepoint pgai_batch").await?;
+    match copy_chunks(tx, out, copy, 0..origin.len()).await {
         Ok(()) => Ok(Vec::new()),
         Err(e) if refused_data(&e) => {
-            savepoint(tx, "rollback to savepoint pgai_batch").await?;
-            write_row_by_row(tx, job, rows, chunks, embeddings, copy).await
+            execute(tx, "rollback to savepoint pgai_batch").await?;
+            write_row_by_row(tx, out, copy).await
         }
         Err(e) => Err(e),
     }
@@ -268,23 +272,21 @@ pub async fn write(
 /// [`write`]'s slow path: each row's chunks under their own savepoint.
 async fn write_row_by_row(
     tx: &mut PgConnection,
-    job: &Job,
-    rows: &[SourceRow],
-    chunks: &Chunks,
-    embeddings: &[Vec<f32>],
+    out: &Output<'_>,
     copy: &mut CopyWriter,
 ) -> Result<Vec<Rejected>, sqlx::Error> {
+    let origin = &out.chunks.origin;
     let mut rejected = Vec::new();
     let mut start = 0;
-    while start < chunks.origin.len() {
-        let row = chunks.origin[start].0;
-        let end = start + chunks.origin[start..].iter().take_while(|(r, _)| *r == row).count();
-        savepoint(tx, "savepoint pgai_row").await?;
-        match copy_chunks(tx, job, rows, chunks, embeddings, copy, start..end).await {
-            Ok(()) => savepoint(tx, "release savepoint pgai_row").await?,
+    while start < origin.len() {
+        let row = origin[start].0;
+        let end = start + origin[start..].iter().take_while(|(r, _)| *r == row).count();
+        execute(tx, "savepoint pgai_row").await?;
+        match copy_chunks(tx, out, copy, start..end).await {
+            Ok(()) => execute(tx, "release savepoint pgai_row").await?,
             Err(e) if refused_data(&e) => {
-                savepoint(tx, "rollback to savepoint pgai_row").await?;
-                requeue(tx, job, &rows[row].key, copy).await?;
+                execute(tx, "rollback to savepoint pgai_row").await?;
+                requeue(tx, out.job, &out.rows[row].key, copy).await?;
                 let reason = match &e {
                     sqlx::Error::Database(db) => db.message().to_string(),
                     other => other.to_string(),
@@ -298,7 +300,7 @@ async fn write_row_by_row(
     Ok(rejected)
 }
 
-async fn savepoint(tx: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+async fn execute(tx: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
     sqlx::query(sql).execute(&mut *tx).await.map(|_| ())
 }
 
@@ -322,19 +324,16 @@ async fn requeue(tx: &mut PgConnection, job: &Job, key: &[u8], copy: &mut CopyWr
 /// COPYs the chunks `range` (with their embeddings) into the target table.
 async fn copy_chunks(
     tx: &mut PgConnection,
-    job: &Job,
-    rows: &[SourceRow],
-    chunks: &Chunks,
-    embeddings: &[Vec<f32>],
+    out: &Output<'_>,
     copy: &mut CopyWriter,
     range: std::ops::Range<usize>,
 ) -> Result<(), sqlx::Error> {
-    let mut sink = tx.copy_in_raw(&job.queries.copy).await?;
+    let key_columns = out.job.queries.key_columns;
+    let mut sink = tx.copy_in_raw(&out.job.queries.copy).await?;
     copy.begin();
-    for ((text, &(row, seq)), embedding) in
-        chunks.texts[range.clone()].iter().zip(&chunks.origin[range.clone()]).zip(&embeddings[range])
-    {
-        copy.row(&rows[row].key, job.queries.key_columns, seq, text, embedding);
+    let chunks = out.chunks.texts[range.clone()].iter().zip(&out.chunks.origin[range.clone()]);
+    for ((text, &(row, seq)), embedding) in chunks.zip(&out.embeddings[range]) {
+        copy.row(&out.rows[row].key, key_columns, seq, text, embedding);
         if copy.len() >= COPY_PIECE {
             sink.send(copy.as_bytes()).await?;
             copy.take_pending();
