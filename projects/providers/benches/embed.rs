@@ -8,14 +8,14 @@
 //! Environment: PGAI_BENCH_ST_PYTHON (a python with sentence-transformers; without it that row
 //! is skipped), PGAI_BENCH_THREADS (default: the cores available), PGAI_BENCH_TEXTS (2000),
 //! PGAI_BENCH_ROUNDS (1: rounds run the engines interleaved, the best round is kept),
-//! PGAI_BENCH_ENGINES (st,onnx,candle), PGAI_BENCH_BATCH and PGAI_BENCH_BATCH_TOKENS (our
+//! PGAI_BENCH_ENGINES (st,onnx,onnx-bf16,candle; onnx is float32, onnx-bf16 the bf16 precision), PGAI_BENCH_BATCH and PGAI_BENCH_BATCH_TOKENS (our
 //! engines' batch limits; default: the library's, 32 inputs and 1,024 tokens), PGAI_BENCH_QUIET
 //! (a load average: before each run, wait until the machine's is below it; for shared machines),
 //! PGAI_BENCH_TEXTS_FILE (a JSON array of your own texts instead of the generated ones). The model comes from the models directory as for the
 //! tests (`just ext setup` installs it). Vectors of the first 100 texts are compared with
 //! sentence-transformers' (lowest cosine).
 
-use providers::local::{Embedder, EngineKind, Options, DEFAULT_MODEL};
+use providers::local::{Embedder, EngineKind, Options, Precision, DEFAULT_MODEL};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -161,11 +161,23 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// In a child process: embed the texts of `file` with `engine`, print one JSON line.
-fn child(engine: EngineKind, file: &Path, threads: usize, vectors_out: &Path) {
+/// The engine and precision of a PGAI_BENCH_ENGINES name.
+fn variant(name: &str) -> (EngineKind, Precision) {
+    match name {
+        "onnx" => (EngineKind::Onnx, Precision::Fp32),
+        "onnx-bf16" => (EngineKind::Onnx, Precision::Bf16),
+        "candle" => (EngineKind::Candle, Precision::Fp32),
+        other => panic!("unknown engine {other} in PGAI_BENCH_ENGINES"),
+    }
+}
+
+/// In a child process: embed the texts of `file` with engine `name`, print one JSON line.
+fn child(name: &str, file: &Path, threads: usize, vectors_out: &Path) {
     let texts: Vec<String> = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     let t = Instant::now();
-    let mut opts = Options { engine: Some(engine), threads: Some(threads), ..Options::default() };
+    let (engine, precision) = variant(name);
+    let mut opts =
+        Options { engine: Some(engine), precision: Some(precision), threads: Some(threads), ..Options::default() };
     let env_usize = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
     opts.batch_size = env_usize("PGAI_BENCH_BATCH").unwrap_or(opts.batch_size);
     opts.max_batch_tokens = env_usize("PGAI_BENCH_BATCH_TOKENS").unwrap_or(opts.max_batch_tokens);
@@ -236,7 +248,7 @@ fn main() {
         (env("PGAI_BENCH_CHILD"), env("PGAI_BENCH_FILE"), env("PGAI_BENCH_VECTORS"))
     {
         let threads = env("PGAI_BENCH_THREADS").unwrap().parse().unwrap();
-        child(engine.parse().unwrap(), Path::new(&file), threads, Path::new(&out));
+        child(&engine, Path::new(&file), threads, Path::new(&out));
         return;
     }
     let threads: usize = env("PGAI_BENCH_THREADS")
@@ -244,7 +256,7 @@ fn main() {
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let n: usize = env("PGAI_BENCH_TEXTS").map(|t| t.parse().unwrap()).unwrap_or(2000);
     let rounds: usize = env("PGAI_BENCH_ROUNDS").map(|t| t.parse().unwrap()).unwrap_or(1);
-    let engines = env("PGAI_BENCH_ENGINES").unwrap_or_else(|| "st,onnx,candle".into());
+    let engines = env("PGAI_BENCH_ENGINES").unwrap_or_else(|| "st,onnx,onnx-bf16,candle".into());
     let python = env("PGAI_BENCH_ST_PYTHON");
     let model_dir = Options::default().resolved_models_dir().join(DEFAULT_MODEL);
     assert!(model_dir.is_dir(), "{} is missing: run `just ext setup`", model_dir.display());
@@ -292,7 +304,7 @@ fn main() {
                         continue;
                     }
                 },
-                "onnx" | "candle" => run(Command::new(&exe)
+                "onnx" | "onnx-bf16" | "candle" => run(Command::new(&exe)
                     .env("PGAI_BENCH_CHILD", name)
                     .env("PGAI_BENCH_FILE", &file)
                     .env("PGAI_BENCH_VECTORS", &vectors)
@@ -315,7 +327,8 @@ fn main() {
         .map(|(name, r, path)| Row {
             name: match name.as_str() {
                 "st" => "sentence-transformers (PyTorch CPU)",
-                "onnx" => "ONNX Runtime engine",
+                "onnx" => "ONNX Runtime engine, fp32",
+                "onnx-bf16" => "ONNX Runtime engine, bf16",
                 _ => "candle engine",
             },
             texts_per_s: r["texts_per_s"].as_f64().unwrap(),

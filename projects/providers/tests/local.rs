@@ -1,9 +1,9 @@
-//! Local embedding models (providers::local), both engines, against the vectors
-//! sentence-transformers computes (tests/local/reference.json, made by make_reference.py).
+//! Local embedding models (providers::local), both engines (ONNX Runtime in both precisions),
+//! against the vectors sentence-transformers computes (tests/local/reference.json, made by make_reference.py).
 //! Needs the default model and ONNX Runtime installed by `just ext setup` (into <repo>/.models);
 //! the tests fail, never skip, without them.
 
-use providers::local::{self, Embedder, EngineKind, Options};
+use providers::local::{self, Embedder, EngineKind, Options, Precision};
 use providers::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -33,21 +33,30 @@ fn reference() -> &'static Reference {
 fn model_dir() -> PathBuf {
     let dir = Options::default().resolved_models_dir().join(MODEL);
     assert!(
-        dir.join("onnx/model.onnx").is_file() && dir.join("model.safetensors").is_file(),
+        ["onnx/model.onnx", "onnx/model_bf16.onnx", "model.safetensors"].iter().all(|f| dir.join(f).is_file()),
         "{} is not installed: run `just ext setup` (projects/providers/scripts/install-models.sh)",
         dir.display()
     );
     dir
 }
 
+/// `engine` in float32.
 fn opts(engine: EngineKind) -> Options {
+    opts_with(engine, Precision::Fp32)
+}
+
+fn opts_with(engine: EngineKind, precision: Precision) -> Options {
     model_dir();
-    Options { engine: Some(engine), ..Options::default() }
+    Options { engine: Some(engine), precision: Some(precision), ..Options::default() }
 }
 
 fn embedder(engine: EngineKind) -> Arc<Embedder> {
-    let e = Embedder::cached(MODEL, &opts(engine)).unwrap();
-    assert_eq!(e.engine(), engine);
+    embedder_with(engine, Precision::Fp32)
+}
+
+fn embedder_with(engine: EngineKind, precision: Precision) -> Arc<Embedder> {
+    let e = Embedder::cached(MODEL, &opts_with(engine, precision)).unwrap();
+    assert_eq!((e.engine(), e.precision()), (engine, precision));
     e
 }
 
@@ -58,9 +67,9 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb)
 }
 
-fn parity(engine: EngineKind) {
+fn parity(engine: EngineKind, precision: Precision) {
     let r = reference();
-    let e = embedder(engine);
+    let e = embedder_with(engine, precision);
     assert_eq!(e.dimensions(), 384);
     assert_eq!(e.max_seq_length(), 256);
     let got = e.embed(&r.texts).unwrap();
@@ -74,18 +83,32 @@ fn parity(engine: EngineKind) {
         let norm: f32 = g.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "vectors are normalised (text {i}: {norm})");
     }
-    eprintln!("{engine}: lowest cosine vs sentence-transformers: 1 - {:.1e} (text {})", 1.0 - worst.0, worst.1);
-    assert!(worst.0 >= 0.9999, "{engine}: text {} {:?}: cosine {}", worst.1, r.texts[worst.1], worst.0);
+    eprintln!(
+        "{engine} {precision}: lowest cosine vs sentence-transformers: 1 - {:.1e} (text {})",
+        1.0 - worst.0,
+        worst.1
+    );
+    assert!(worst.0 >= 0.9999, "{engine} {precision}: text {} {:?}: cosine {}", worst.1, r.texts[worst.1], worst.0);
+    if precision == Precision::Fp32 {
+        // float32 engines compute what sentence-transformers computes, to rounding
+        assert!(worst.0 >= 1.0 - 1e-9, "{engine}: {}", worst.0);
+    }
 }
 
 #[test]
 fn parity_onnx() {
-    parity(EngineKind::Onnx);
+    parity(EngineKind::Onnx, Precision::Fp32);
+}
+
+/// bfloat16 products: AVX512-BF16 where the CPU has it, the portable kernel elsewhere.
+#[test]
+fn parity_onnx_bf16() {
+    parity(EngineKind::Onnx, Precision::Bf16);
 }
 
 #[test]
 fn parity_candle() {
-    parity(EngineKind::Candle);
+    parity(EngineKind::Candle, Precision::Fp32);
 }
 
 #[test]
@@ -93,6 +116,8 @@ fn automatic_choice_is_onnx_and_cache_shares() {
     model_dir();
     let a = Embedder::cached(MODEL, &Options::default()).unwrap();
     assert_eq!(a.engine(), EngineKind::Onnx, "the model has a graph and the runtime loads");
+    let fast = local::bf16::hardware_supported() && std::env::var_os("PGAI_LOCAL_PRECISION").is_none();
+    assert_eq!(a.precision() == Precision::Bf16, fast, "bf16 by default exactly where the CPU has AVX512-BF16");
     let b = Embedder::cached(MODEL, &Options::default()).unwrap();
     assert!(Arc::ptr_eq(&a, &b), "a process loads a model once");
     // by absolute path and by Hugging Face id: the same directory
@@ -116,8 +141,8 @@ fn many_texts() -> Vec<String> {
         .collect()
 }
 
-fn batching(engine: EngineKind) {
-    let e = embedder(engine);
+fn batching(engine: EngineKind, precision: Precision) {
+    let e = embedder_with(engine, precision);
     let texts = many_texts();
     let one_batch = e.embed_batched(&texts, 1000).unwrap();
     let singles = e.embed_batched(&texts, 1).unwrap();
@@ -127,7 +152,7 @@ fn batching(engine: EngineKind) {
     for i in 0..texts.len() {
         worst = worst.min(cosine(&one_batch[i], &singles[i])).min(cosine(&sevens[i], &singles[i]));
     }
-    eprintln!("{engine}: lowest cosine between batch sizes 1, 7 and 1000: 1 - {:.1e}", 1.0 - worst);
+    eprintln!("{engine} {precision}: lowest cosine between batch sizes 1, 7 and 1000: 1 - {:.1e}", 1.0 - worst);
     assert!(worst > 0.99999, "{engine}: {worst}");
     // the caller's order: every text differs, and batch size 1 embeds each alone, so agreeing
     // with it row by row means no batch size reordered anything; different texts differ
@@ -137,12 +162,17 @@ fn batching(engine: EngineKind) {
 
 #[test]
 fn batching_onnx() {
-    batching(EngineKind::Onnx);
+    batching(EngineKind::Onnx, Precision::Fp32);
+}
+
+#[test]
+fn batching_onnx_bf16() {
+    batching(EngineKind::Onnx, Precision::Bf16);
 }
 
 #[test]
 fn batching_candle() {
-    batching(EngineKind::Candle);
+    batching(EngineKind::Candle, Precision::Fp32);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,6 +199,7 @@ fn model_copy() -> tempfile::TempDir {
         "1_Pooling/config.json",
         "model.safetensors",
         "onnx/model.onnx",
+        "onnx/model_bf16.onnx",
     ] {
         let dest = tmp.path().join(rel);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
@@ -262,6 +293,28 @@ fn corrupt_files() {
     let tmp = model_copy();
     replace(tmp.path(), "modules.json", br#"[{"idx":0,"name":"0","path":"","type":"sentence_transformers.models.Transformer"},{"idx":1,"name":"1","path":"2_Dense","type":"sentence_transformers.models.Dense"}]"#);
     load_err(tmp.path().to_str().unwrap(), &Options::default(), &["Dense", "not supported"]);
+}
+
+#[test]
+fn precision_choices_and_errors() {
+    assert!(Precision::parse_choice("fp16").unwrap_err().to_string().contains("unknown precision \"fp16\""));
+    assert_eq!(Precision::parse_choice(" AUTO ").unwrap(), None);
+    assert_eq!(Precision::parse_choice("BF16").unwrap(), Some(Precision::Bf16));
+    assert_eq!(Precision::parse_choice("fp32").unwrap(), Some(Precision::Fp32));
+    load_err(MODEL, &opts_with(EngineKind::Candle, Precision::Bf16), &["bf16 precision needs the ONNX engine"]);
+
+    // without the bf16 graph: asked for, a clear error; automatic, float32
+    let tmp = model_copy();
+    let dir = tmp.path().to_str().unwrap();
+    std::fs::remove_file(tmp.path().join("onnx/model_bf16.onnx")).unwrap();
+    load_err(dir, &opts_with(EngineKind::Onnx, Precision::Bf16), &[dir, "onnx/model_bf16.onnx", "fp32"]);
+    let auto = Options { precision: None, ..opts(EngineKind::Onnx) };
+    assert_eq!(Embedder::load(dir, &auto).unwrap().precision(), Precision::Fp32);
+
+    // a broken bf16 graph fails when the model loads, naming the file
+    let tmp = model_copy();
+    replace(tmp.path(), "onnx/model_bf16.onnx", b"not a graph");
+    load_err(tmp.path().to_str().unwrap(), &opts_with(EngineKind::Onnx, Precision::Bf16), &["model_bf16.onnx"]);
 }
 
 #[test]

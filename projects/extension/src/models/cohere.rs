@@ -17,6 +17,8 @@ fn owned(s: Option<&str>) -> Option<String> {
     s.map(str::to_string)
 }
 
+// pgrx reads the column names from the signature: no type alias
+#[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn cohere_list_models(
     api_key: default!(Option<&str>, "NULL"),

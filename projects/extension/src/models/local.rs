@@ -8,6 +8,8 @@
 //! - `ai.onnxruntime_library` (superuser): the ONNX Runtime shared library; else the server's
 //!   `ORT_DYLIB_PATH`, else `<models dir>/onnxruntime/libonnxruntime.so.1.32.0`;
 //! - `ai.local_engine`: `auto` (default), `onnx` or `candle`;
+//! - `ai.local_precision`: `auto` (default: bf16 where the CPU has AVX512-BF16 and the model a
+//!   bf16 graph), `fp32` or `bf16`, the arithmetic of the ONNX engine's linear layers;
 //! - `ai.local_threads`: threads per model, 0 (default) for the cores available.
 //!
 //! The two path settings are superuser-only because they choose files the server loads and runs
@@ -18,7 +20,7 @@ use crate::call::required;
 use crate::vector::Vector;
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
-use providers::local::{Embedder, EngineKind, Options};
+use providers::local::{Embedder, EngineKind, Options, Precision};
 use std::ffi::CString;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,6 +28,7 @@ use std::sync::Arc;
 static MODELS_DIR: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ONNXRUNTIME_LIBRARY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ENGINE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"auto"));
+static PRECISION: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"auto"));
 static THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// Defines the settings; called from _PG_init.
@@ -54,6 +57,14 @@ pub fn define_settings() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_string_guc(
+        c"ai.local_precision",
+        c"Arithmetic of the ONNX engine's linear layers for local embedding models: auto, fp32 or bf16.",
+        c"bf16: bfloat16 products and float32 sums, about twice as fast on CPUs with AVX512-BF16, vectors within 1e-4 cosine of fp32's. auto: bf16 where the CPU has those instructions and the model directory has onnx/model_bf16.onnx.",
+        &PRECISION,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"ai.local_threads",
         c"Threads a local embedding model uses in a backend; 0: the cores available.",
@@ -77,6 +88,7 @@ pub fn worker_env() -> Vec<(String, String)> {
     add("PGAI_MODELS_DIR", string_setting(&MODELS_DIR));
     add("ORT_DYLIB_PATH", string_setting(&ONNXRUNTIME_LIBRARY));
     add("PGAI_LOCAL_ENGINE", string_setting(&ENGINE).filter(|e| e != "auto"));
+    add("PGAI_LOCAL_PRECISION", string_setting(&PRECISION).filter(|p| p != "auto"));
     add("PGAI_LOCAL_THREADS", (THREADS.get() > 0).then(|| THREADS.get().to_string()));
     env
 }
@@ -99,9 +111,15 @@ fn embedder(model: &str, engine: Option<&str>) -> Arc<Embedder> {
         Some(Ok(e)) => e,
         Some(Err(e)) => error!("{e}"),
     };
+    let precision = match string_setting(&PRECISION).as_deref().map(Precision::parse_choice) {
+        None => None,
+        Some(Ok(p)) => p,
+        Some(Err(e)) => error!("invalid ai.local_precision: {e}"),
+    };
     let threads = THREADS.get();
     let opts = Options {
         engine,
+        precision,
         threads: (threads > 0).then_some(threads as usize),
         models_dir: string_setting(&MODELS_DIR).map(PathBuf::from),
         onnxruntime_library: string_setting(&ONNXRUNTIME_LIBRARY).map(PathBuf::from),

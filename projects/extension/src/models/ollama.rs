@@ -17,6 +17,8 @@ fn families(f: Option<Vec<String>>) -> Option<JsonB> {
     f.map(|f| JsonB(serde_json::json!(f)))
 }
 
+// pgrx reads the column names from the signature: no type alias
+#[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn ollama_list_models(
     host: default!(Option<&str>, "NULL"),
@@ -56,6 +58,8 @@ fn ollama_list_models(
     }))
 }
 
+// pgrx reads the column names from the signature: no type alias
+#[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_safe, create_or_replace)]
 fn ollama_ps(
     host: default!(Option<&str>, "NULL"),

@@ -72,6 +72,26 @@ async fn sentence_transformers_embed_matches_sentence_transformers() -> Result<(
         assert!(cosine(&floats(row), &r.vectors[i]) >= 0.9999, "array form, text {i}");
     }
     assert_eq!(rows.split('|').count(), SAMPLES.len());
+    // the precision from its setting: bf16 (the fast kernel, or the portable one on other CPUs)
+    // and fp32 both match; a wrong value says what to set
+    for precision in ["bf16", "fp32"] {
+        let rows = psql_ok(
+            pg,
+            &db,
+            &format!("set ai.local_precision = '{precision}'; select string_agg(embedding::text, '|' order by index) from ai.sentence_transformers_embed('all-MiniLM-L6-v2', array[{texts}], engine => 'onnx')"),
+        )?;
+        for (row, &i) in rows.split('|').zip(&SAMPLES) {
+            let c = cosine(&floats(row), &r.vectors[i]);
+            assert!(c >= 0.9999, "{precision}: text {i}: cosine {c}");
+        }
+    }
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "set ai.local_precision = 'fp16'; select ai.sentence_transformers_embed(input_text => 'x')",
+        "invalid ai.local_precision: local: unknown precision \"fp16\": expected fp32, bf16 or auto",
+    )?;
     // a semantic search in SQL: the nearest of three texts
     let nearest = psql_ok(
         pg,

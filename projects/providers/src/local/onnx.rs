@@ -83,6 +83,9 @@ impl OnnxEngine {
             .map_err(|e| bad(e.into()))?
             .with_inter_threads(1)
             .map_err(|e| bad(e.into()))?
+            // graphs for the bf16 precision use our operators; others do not mind them
+            .with_operators(super::onnx_linear::domain(threads).map_err(bad)?)
+            .map_err(|e| bad(e.into()))?
             .commit_from_file(graph)
             .map_err(bad)?;
         let mut inputs = Vec::new();
