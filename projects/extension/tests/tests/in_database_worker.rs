@@ -184,6 +184,17 @@ async fn in_database_worker_processes_follows_reloads_and_survives_kills() -> Re
     })?;
     assert!(children(&pg)?.iter().all(|(pid, _)| *pid != replacement.0));
 
+    // The local-model settings reach the workers' environment (a reload restarts them with it).
+    reload(&pg, "ai.local_precision", "fp32")?;
+    wait_for("workers with PGAI_LOCAL_PRECISION=fp32", Duration::from_secs(30), || {
+        let c = children(&pg)?;
+        let has = |pid: u32| {
+            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            env.split(|b| *b == 0).any(|v| v == b"PGAI_LOCAL_PRECISION=fp32")
+        };
+        Ok((c.len() == 2 && c.iter().all(|(pid, _)| has(*pid))).then_some(()))
+    })?;
+
     // Unlisted: the workers stop; a stopped server leaves no worker behind.
     reload(&pg, "ai.worker_databases", "postgres")?;
     wait_for("one worker", Duration::from_secs(30), || Ok((children(&pg)?.len() == 1).then_some(())))?;
