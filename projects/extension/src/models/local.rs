@@ -106,16 +106,8 @@ fn embedder(model: &str, engine: Option<&str>) -> Arc<Embedder> {
         );
     }
     let engine = engine.map(str::to_string).or_else(|| string_setting(&ENGINE));
-    let engine = match engine.as_deref().map(EngineKind::parse_choice) {
-        None => None,
-        Some(Ok(e)) => e,
-        Some(Err(e)) => error!("{e}"),
-    };
-    let precision = match string_setting(&PRECISION).as_deref().map(Precision::parse_choice) {
-        None => None,
-        Some(Ok(p)) => p,
-        Some(Err(e)) => error!("invalid ai.local_precision: {e}"),
-    };
+    let engine = choice(engine, EngineKind::parse_choice, "");
+    let precision = choice(string_setting(&PRECISION), Precision::parse_choice, "invalid ai.local_precision: ");
     let threads = THREADS.get();
     let opts = Options {
         engine,
@@ -126,6 +118,11 @@ fn embedder(model: &str, engine: Option<&str>) -> Arc<Embedder> {
         ..Options::default()
     };
     Embedder::cached(model, &opts).unwrap_or_else(|e| error!("{e}"))
+}
+
+/// `value` parsed with `parse` (unset or `auto`: `None`); an error raises `context` + the message.
+fn choice<T>(value: Option<String>, parse: fn(&str) -> providers::Result<Option<T>>, context: &str) -> Option<T> {
+    value.and_then(|v| parse(&v).unwrap_or_else(|e| error!("{context}{e}")))
 }
 
 fn check_dimensions(e: &Embedder, dimensions: Option<i32>) {

@@ -63,11 +63,15 @@ async fn sentence_transformers_embed_matches_sentence_transformers() -> Result<(
     assert_eq!(psql_ok(pg, &db, "select ai.sentence_transformers_embed(input_text => null) is null")?, "t");
     // the engine from the setting; the array form, in input order
     let texts = SAMPLES.iter().map(|&i| sql_literal(&r.texts[i])).collect::<Vec<_>>().join(", ");
-    let rows = psql_ok(
-        pg,
-        &db,
-        &format!("set ai.local_engine = 'candle'; select string_agg(embedding::text, '|' order by index) from ai.sentence_transformers_embed('all-MiniLM-L6-v2', array[{texts}])"),
-    )?;
+    // the SAMPLES' vectors by the array form, '|'-separated, after `set`
+    let array_form = |set: &str, engine: &str| {
+        psql_ok(
+            pg,
+            &db,
+            &format!("{set}; select string_agg(embedding::text, '|' order by index) from ai.sentence_transformers_embed('all-MiniLM-L6-v2', array[{texts}]{engine})"),
+        )
+    };
+    let rows = array_form("set ai.local_engine = 'candle'", "")?;
     for (row, &i) in rows.split('|').zip(&SAMPLES) {
         assert!(cosine(&floats(row), &r.vectors[i]) >= 0.9999, "array form, text {i}");
     }
@@ -75,11 +79,7 @@ async fn sentence_transformers_embed_matches_sentence_transformers() -> Result<(
     // the precision from its setting: bf16 (the fast kernel, or the portable one on other CPUs)
     // and fp32 both match; a wrong value says what to set
     for precision in ["bf16", "fp32"] {
-        let rows = psql_ok(
-            pg,
-            &db,
-            &format!("set ai.local_precision = '{precision}'; select string_agg(embedding::text, '|' order by index) from ai.sentence_transformers_embed('all-MiniLM-L6-v2', array[{texts}], engine => 'onnx')"),
-        )?;
+        let rows = array_form(&format!("set ai.local_precision = '{precision}'"), ", engine => 'onnx'")?;
         for (row, &i) in rows.split('|').zip(&SAMPLES) {
             let c = cosine(&floats(row), &r.vectors[i]);
             assert!(c >= 0.9999, "{precision}: text {i}: cosine {c}");

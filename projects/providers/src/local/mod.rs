@@ -15,8 +15,8 @@
 //! runtime loads, candle otherwise. The ONNX engine computes its linear layers in float32 or,
 //! with [`Precision::Bf16`], with bfloat16 products (twice as fast on CPUs with AVX512-BF16,
 //! vectors within 1e-4 cosine; [`bf16`]); by default in bfloat16 where the CPU has those
-//! instructions and the model directory has the graph for it (`onnx/model_bf16.onnx`). A model is a directory, named by path or by name in the
-//! models directory ([`Options::models_dir`], else `PGAI_MODELS_DIR`, else `<repo>/.models`).
+//! instructions and the model directory has the graph for it (`onnx/model_bf16.onnx`).
+//! A model is a directory, named by path or by name in the models directory ([`Options::models_dir`], else `PGAI_MODELS_DIR`, else `<repo>/.models`).
 //! [`Embedder::cached`] loads a model once per process; a failed load caches nothing.
 //!
 //! ```no_run
@@ -60,13 +60,18 @@ pub enum EngineKind {
     Candle,
 }
 
+/// Parses a setting that may also be `auto` (or empty): `None`, the automatic choice.
+fn parse_choice<T: FromStr<Err = Error>>(s: &str) -> Result<Option<T>> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "" | "auto" => Ok(None),
+        other => other.parse().map(Some),
+    }
+}
+
 impl EngineKind {
     /// Parses `onnx`, `candle`, or `auto` (`None`: the automatic choice); case-insensitive.
     pub fn parse_choice(s: &str) -> Result<Option<EngineKind>> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "auto" => Ok(None),
-            other => other.parse().map(Some),
-        }
+        parse_choice(s)
     }
 }
 
@@ -102,10 +107,7 @@ pub enum Precision {
 impl Precision {
     /// Parses `fp32`, `bf16`, or `auto` (`None`: the automatic choice); case-insensitive.
     pub fn parse_choice(s: &str) -> Result<Option<Precision>> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "" | "auto" => Ok(None),
-            other => other.parse().map(Some),
-        }
+        parse_choice(s)
     }
 }
 
