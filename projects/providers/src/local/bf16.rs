@@ -1,21 +1,27 @@
 //! Linear layers (`y = x · W + b`) with bfloat16 products and float32 sums: the work that takes
-//! ~94% of a BERT model's time, at twice float32's speed on CPUs with AVX512-BF16 (`vdpbf16ps`
-//! does 32 products per instruction where an FMA does 16). Inputs and weights are rounded to
-//! bfloat16 (to nearest, ties to even); products are exact and sums float32, which is what
-//! PyTorch's bfloat16 autocast does. The vectors stay within 1e-4 cosine of float32's (the
-//! parity tests hold both precisions to sentence-transformers' vectors).
+//! ~94% of a BERT model's time. Inputs and weights are rounded to bfloat16 (to nearest, ties to
+//! even); products are exact and sums float32, which is what PyTorch's bfloat16 autocast does.
+//! The vectors stay within 1e-4 cosine of float32's (the parity tests hold both precisions to
+//! sentence-transformers' vectors).
+//!
+//! Three kernels compute the same products: AMX-BF16 (Intel Xeon since Sapphire Rapids:
+//! `tdpbf16ps` multiplies 16x32 by 32x16 tiles, 2x float32's speed end to end here), AVX512-BF16
+//! (`vdpbf16ps`: twice an FMA's work on AMD Zen 4 and later, no gain on Intel, where it issues
+//! on one port), and a portable one (slow; the `bf16` precision gives the same vectors on any
+//! CPU, and its tests run everywhere).
 //!
 //! Layout: the weights are rounded and packed once, when a model loads, into panels of
 //! [`NR`] columns in which each pair of rows (k, k+1) of a column is adjacent: one 512-bit load
-//! gives 16 columns' pairs, the operand `vdpbf16ps` multiplies with a broadcast pair of inputs.
-//! Inputs are rounded per call, a block of rows at a time (callers parallelise over blocks).
-//! A portable kernel computes the same products on any CPU (slowly): the `bf16` precision gives
-//! the same vectors everywhere, and its tests run on machines without the instructions.
+//! gives 16 columns' pairs, the operand `vdpbf16ps` multiplies with a broadcast pair of inputs,
+//! and 16 of them are the rows of an AMX weight tile. Inputs are rounded per call, a block of
+//! rows at a time (callers parallelise over blocks).
 
 /// Columns per panel: four 512-bit registers of 16 floats.
 const NR: usize = 64;
 /// Rows per micro-tile: 6 rows x 4 registers = 24 accumulators of the 32 registers.
 const MR: usize = 6;
+/// Rows per AMX block: two tiles of 16 rows.
+const AMX_ROWS: usize = 32;
 
 /// `x` rounded to bfloat16 (nearest, ties to even; NaN stays NaN).
 fn to_bf16(x: f32) -> u16 {
@@ -30,7 +36,7 @@ fn from_bf16(h: u16) -> f32 {
     f32::from_bits((h as u32) << 16)
 }
 
-/// Whether this CPU has the instructions of the fast kernel.
+/// Whether this CPU has the instructions of a fast kernel (AVX512-BF16; AMX-BF16 CPUs have them too).
 pub fn hardware_supported() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -42,8 +48,26 @@ pub fn hardware_supported() -> bool {
     }
 }
 
+/// Whether bfloat16 is faster than ONNX Runtime's float32 here, so the automatic precision
+/// takes it: with AMX (Intel Sapphire Rapids and later: 16x16 tiles, many times float32's
+/// throughput), or with AVX512-BF16 on AMD (Zen 4 and later: `vdpbf16ps` does twice an FMA's
+/// work). Intel's AVX512-BF16 alone does not pay: its `vdpbf16ps` runs on one port where FMAs
+/// run on two (measured: 0.65x float32 on a Xeon without using AMX).
+pub fn faster_than_fp32() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        hardware_supported() && (amx::available() || !amx::intel())
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kernel {
+    /// AMX-BF16 (`tdpbf16ps` on 16x16 tiles of 32-bit sums).
+    Amx,
     /// AVX512-BF16 (`vdpbf16ps`).
     Avx512,
     /// Plain Rust: the same rounding, float32 arithmetic.
@@ -64,24 +88,37 @@ pub struct PackedLinear {
 
 impl PackedLinear {
     /// Packs `w`, [k, n] row-major (an ONNX MatMul's second input), and `bias` ([n], or none),
-    /// for the fastest kernel this CPU has (`PGAI_BF16_KERNEL=portable` forces the portable one,
-    /// to test it on a CPU that has the instructions).
+    /// for the fastest kernel this CPU has (`PGAI_BF16_KERNEL=avx512` or `portable` chooses a
+    /// slower one, to test it on a CPU that has the faster).
     pub fn new(w: &[f32], k: usize, n: usize, bias: Option<&[f32]>) -> PackedLinear {
-        let forced = std::env::var("PGAI_BF16_KERNEL").is_ok_and(|v| v.trim().eq_ignore_ascii_case("portable"));
-        let kernel = if hardware_supported() && !forced { Kernel::Avx512 } else { Kernel::Portable };
+        let kernel = match std::env::var("PGAI_BF16_KERNEL").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+            "portable" => Kernel::Portable,
+            "avx512" => Kernel::Avx512,
+            _ => Kernel::Amx,
+        };
         PackedLinear::with_kernel(w, k, n, bias, kernel)
     }
 
-    /// [`PackedLinear::new`] with a given kernel; `Avx512` falls back to `Portable` on a CPU
-    /// without the instructions.
+    /// [`PackedLinear::new`] with a given kernel, or the next slower one this CPU has (`Amx`,
+    /// `Avx512`, `Portable`).
     pub fn with_kernel(w: &[f32], k: usize, n: usize, bias: Option<&[f32]>, kernel: Kernel) -> PackedLinear {
         assert_eq!(w.len(), k * n, "weights are not [k, n]");
-        let kernel = if kernel == Kernel::Avx512 && !hardware_supported() { Kernel::Portable } else { kernel };
-        let kpairs = k.div_ceil(2);
+        #[cfg(target_arch = "x86_64")]
+        let amx = amx::available();
+        #[cfg(not(target_arch = "x86_64"))]
+        let amx = false;
+        let kernel = match kernel {
+            Kernel::Amx if amx && hardware_supported() => Kernel::Amx,
+            Kernel::Amx | Kernel::Avx512 if hardware_supported() => Kernel::Avx512,
+            _ => Kernel::Portable,
+        };
+        // AMX multiplies 16 pairs of k at a time: zeros up to a whole tile
+        let kpairs = if kernel == Kernel::Amx { k.div_ceil(32) * 16 } else { k.div_ceil(2) };
         let npanels = n.div_ceil(NR);
         let mut panels = vec![0u16; npanels * kpairs * NR * 2];
         for p in 0..npanels {
-            for kp in 0..kpairs {
+            // pairs past k stay zero
+            for kp in 0..k.div_ceil(2) {
                 let dst = &mut panels[(p * kpairs + kp) * NR * 2..][..NR * 2];
                 for j in 0..NR.min(n - p * NR) {
                     let col = p * NR + j;
@@ -96,6 +133,10 @@ impl PackedLinear {
         if let Some(b) = bias {
             assert_eq!(b.len(), n, "bias is not [n]");
             padded_bias[..n].copy_from_slice(b);
+        }
+        if kernel == Kernel::Amx {
+            // per panel, the bias in each of a tile's 16 rows: the sums start from it
+            padded_bias = padded_bias.chunks(NR).flat_map(|b| b.repeat(16)).collect();
         }
         PackedLinear { k, n, kpairs, panels, bias: padded_bias, kernel }
     }
@@ -114,9 +155,12 @@ impl PackedLinear {
 
     /// Rows per parallel block for `m` rows on `threads` threads: a few blocks per thread for
     /// balance, whole micro-tiles, and small enough that a block's inputs stay in L2.
-    pub fn block_rows(m: usize, threads: usize) -> usize {
+    pub fn block_rows(&self, m: usize, threads: usize) -> usize {
         let per = m.div_ceil(4 * threads.max(1));
-        per.div_ceil(MR).clamp(4, 20) * MR
+        match self.kernel {
+            Kernel::Amx => per.div_ceil(AMX_ROWS).clamp(1, 8) * AMX_ROWS,
+            _ => per.div_ceil(MR).clamp(4, 20) * MR,
+        }
     }
 
     /// `y = x · W + b` for `x` [rows, k] and `y` [rows, n], row-major. `scratch` holds the
@@ -127,9 +171,18 @@ impl PackedLinear {
         assert_eq!(y.len(), rows * self.n, "output is not [rows, n]");
         let stride = self.kpairs * 2;
         scratch.clear();
-        scratch.resize(rows * stride, 0);
+        // AMX reads whole tiles of rows: zeros past the last
+        let padded = if self.kernel == Kernel::Amx { rows.div_ceil(AMX_ROWS) * AMX_ROWS } else { rows };
+        scratch.resize(padded * stride, 0);
         for (src, dst) in x.chunks_exact(self.k).zip(scratch.chunks_exact_mut(stride)) {
             round_row(src, dst, self.kernel);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if self.kernel == Kernel::Amx {
+            // SAFETY: Amx is only chosen when amx::available(); scratch has `padded` rows of
+            // `stride`, the panels and biases are packed for this kernel, y is [rows, n].
+            unsafe { amx::forward(scratch, stride, rows, &self.panels, self.kpairs, &self.bias, y, self.n) };
+            return;
         }
         for p in 0..self.n.div_ceil(NR) {
             let panel = &self.panels[p * self.kpairs * NR * 2..][..self.kpairs * NR * 2];
@@ -159,7 +212,7 @@ struct Tile<'a> {
 
 fn round_row(src: &[f32], dst: &mut [u16], kernel: Kernel) {
     #[cfg(target_arch = "x86_64")]
-    if kernel == Kernel::Avx512 {
+    if kernel != Kernel::Portable {
         // SAFETY: Avx512 is only chosen when the CPU has the instructions; dst is as long as src.
         unsafe { avx512::round_row(src, dst) };
         return;
@@ -261,6 +314,157 @@ mod avx512 {
     }
 }
 
+/// The AMX kernel. Tiles: tmm0-3 hold 2x2 blocks of 16x16 float32 sums (32 rows x 32
+/// columns), tmm4-5 two 16x32 blocks of rounded inputs, tmm6-7 two 16-pair x 16-column blocks
+/// of a panel, which is already in the pair-interleaved layout `tdpbf16ps` reads. Sums start
+/// from the bias (replicated in 16 rows per panel) and are stored straight into the output
+/// where a tile lies inside it. Stable Rust has no AMX intrinsics: the instructions are inline
+/// assembly; the compiler never uses tile registers itself.
+#[cfg(target_arch = "x86_64")]
+mod amx {
+    use super::{AMX_ROWS, NR};
+    use std::arch::asm;
+    use std::sync::OnceLock;
+
+    /// Whether the CPU is Intel's.
+    pub(super) fn intel() -> bool {
+        // SAFETY: CPUID leaf 0 exists on every x86_64 CPU.
+        #[allow(unused_unsafe)]
+        let r = unsafe { std::arch::x86_64::__cpuid(0) };
+        (r.ebx, r.edx, r.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e) // "GenuineIntel"
+    }
+
+    /// Whether the CPU has AMX-BF16 and Linux lets this process use the tile registers
+    /// (permission asked once, for the whole process; refused on kernels before 5.16).
+    pub(super) fn available() -> bool {
+        static AVAILABLE: OnceLock<bool> = OnceLock::new();
+        *AVAILABLE.get_or_init(|| {
+            // SAFETY: CPUID leaf 7 exists on every CPU with AVX512 (checked first).
+            #[allow(unused_unsafe)]
+            let edx = unsafe { std::arch::x86_64::__cpuid_count(7, 0) }.edx;
+            let (amx_bf16, amx_tile) = (edx & (1 << 22) != 0, edx & (1 << 24) != 0);
+            if !(super::hardware_supported() && amx_bf16 && amx_tile) {
+                return false;
+            }
+            const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
+            const XFEATURE_XTILEDATA: libc::c_long = 18;
+            // SAFETY: arch_prctl with these arguments only changes the process's permissions.
+            unsafe { libc::syscall(libc::SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0 }
+        })
+    }
+
+    /// The tile configuration: palette 1, all eight tiles 16 rows of 64 bytes.
+    #[repr(C, align(64))]
+    struct Config {
+        palette: u8,
+        start_row: u8,
+        reserved: [u8; 14],
+        colsb: [u16; 16],
+        rows: [u8; 16],
+    }
+
+    const TILE: usize = 16;
+
+    /// `y = a · panels + bias` for `rows` rows of rounded inputs `a` (`stride` bfloat16 apart,
+    /// zero rows up to a whole [`AMX_ROWS`]), `kpairs` a multiple of 16.
+    /// SAFETY: only where [`available`]; the slices as [`super::PackedLinear`] packs them.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn forward(
+        a: &[u16],
+        stride: usize,
+        rows: usize,
+        panels: &[u16],
+        kpairs: usize,
+        bias: &[f32],
+        y: &mut [f32],
+        n: usize,
+    ) {
+        let mut cfg = Config { palette: 1, start_row: 0, reserved: [0; 14], colsb: [0; 16], rows: [0; 16] };
+        for t in 0..8 {
+            cfg.colsb[t] = 64;
+            cfg.rows[t] = TILE as u8;
+        }
+        asm!("ldtilecfg [{}]", in(reg) &cfg, options(nostack, readonly, preserves_flags));
+        let a_stride = stride * 2; // bytes
+        let b_stride = NR * 2 * 2;
+        let bias_stride = NR * 4;
+        let y_stride = n * 4;
+        // a tile that reaches past the output goes through here
+        let mut spill = [0f32; TILE * TILE];
+        for p in 0..n.div_ceil(NR) {
+            let panel = panels.as_ptr().add(p * kpairs * NR * 2);
+            let panel_bias = bias.as_ptr().add(p * TILE * NR);
+            let cols = NR.min(n - p * NR);
+            for r0 in (0..rows).step_by(AMX_ROWS) {
+                for c0 in (0..cols).step_by(2 * TILE) {
+                    let b0 = panel_bias.add(c0);
+                    let b1 = panel_bias.add(c0 + TILE);
+                    asm!(
+                        "tileloadd tmm0, [{b0} + {s}*1]",
+                        "tileloadd tmm1, [{b1} + {s}*1]",
+                        "tileloadd tmm2, [{b0} + {s}*1]",
+                        "tileloadd tmm3, [{b1} + {s}*1]",
+                        b0 = in(reg) b0, b1 = in(reg) b1, s = in(reg) bias_stride,
+                        options(nostack, readonly, preserves_flags)
+                    );
+                    let a0 = a.as_ptr().add(r0 * stride);
+                    let a1 = a0.add(TILE * stride);
+                    for kb in 0..kpairs / TILE {
+                        let w0 = panel.add(kb * TILE * NR * 2 + c0 * 2);
+                        asm!(
+                            "tileloadd tmm4, [{a0} + {sa}*1]",
+                            "tileloadd tmm5, [{a1} + {sa}*1]",
+                            "tileloadd tmm6, [{w0} + {sb}*1]",
+                            "tileloadd tmm7, [{w1} + {sb}*1]",
+                            "tdpbf16ps tmm0, tmm4, tmm6",
+                            "tdpbf16ps tmm1, tmm4, tmm7",
+                            "tdpbf16ps tmm2, tmm5, tmm6",
+                            "tdpbf16ps tmm3, tmm5, tmm7",
+                            a0 = in(reg) a0.add(kb * 2 * TILE),
+                            a1 = in(reg) a1.add(kb * 2 * TILE),
+                            w0 = in(reg) w0,
+                            w1 = in(reg) w0.add(TILE * 2),
+                            sa = in(reg) a_stride,
+                            sb = in(reg) b_stride,
+                            options(nostack, readonly, preserves_flags)
+                        );
+                    }
+                    // store each sum tile where it goes
+                    macro_rules! store {
+                        ($tmm:literal, $dr:expr, $dc:expr) => {{
+                            let (r, c) = (r0 + $dr, p * NR + c0 + $dc);
+                            if r < rows && c0 + $dc < cols {
+                                let full = r + TILE <= rows && c + TILE <= p * NR + cols;
+                                let (dst, s) = if full {
+                                    (y.as_mut_ptr().add(r * n + c), y_stride)
+                                } else {
+                                    (spill.as_mut_ptr(), TILE * 4)
+                                };
+                                asm!(
+                                    concat!("tilestored [{d} + {s}*1], ", $tmm),
+                                    d = in(reg) dst, s = in(reg) s,
+                                    options(nostack, preserves_flags)
+                                );
+                                if !full {
+                                    for i in 0..TILE.min(rows - r) {
+                                        let m = TILE.min(p * NR + cols - c);
+                                        y[(r + i) * n + c..][..m].copy_from_slice(&spill[i * TILE..][..m]);
+                                    }
+                                }
+                            }
+                        }};
+                    }
+                    store!("tmm0", 0, 0);
+                    store!("tmm1", 0, TILE);
+                    store!("tmm2", TILE, 0);
+                    store!("tmm3", TILE, TILE);
+                }
+            }
+        }
+        asm!("tilerelease", options(nostack, nomem, preserves_flags));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,12 +508,27 @@ mod tests {
 
     #[test]
     fn both_kernels_match_the_rounded_product_for_ragged_shapes() {
-        for kernel in [Kernel::Portable, Kernel::Avx512] {
+        for kernel in [Kernel::Portable, Kernel::Avx512, Kernel::Amx] {
             for &(rows, k, n) in &[(1, 1, 1), (7, 5, 3), (6, 384, 64), (13, 33, 130), (25, 384, 1536), (11, 1536, 384)]
             {
                 check(rows, k, n, kernel);
             }
         }
+    }
+
+    #[test]
+    fn the_fastest_kernel_is_chosen() {
+        #[cfg(target_arch = "x86_64")]
+        let best = match (amx::available(), hardware_supported()) {
+            (true, _) => Kernel::Amx,
+            (false, true) => Kernel::Avx512,
+            _ => Kernel::Portable,
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let best = Kernel::Portable;
+        eprintln!("bf16 kernel on this CPU: {best:?}");
+        assert_eq!(PackedLinear::with_kernel(&[1.0], 1, 1, None, Kernel::Amx).kernel(), best);
+        assert_eq!(PackedLinear::with_kernel(&[1.0], 1, 1, None, Kernel::Portable).kernel(), Kernel::Portable);
     }
 
     #[test]
@@ -325,11 +544,18 @@ mod tests {
 
     #[test]
     fn blocks_are_whole_tiles() {
-        for m in [1, 6, 7, 100, 1024, 4480] {
-            for t in [1, 2, 16] {
-                let b = PackedLinear::block_rows(m, t);
-                assert_eq!(b % MR, 0);
-                assert!((24..=120).contains(&b));
+        for kernel in [Kernel::Portable, Kernel::Avx512, Kernel::Amx] {
+            let lin = PackedLinear::with_kernel(&[1.0; 4], 2, 2, None, kernel);
+            let (tile, range) = match lin.kernel() {
+                Kernel::Amx => (AMX_ROWS, 32..=256),
+                _ => (MR, 24..=120),
+            };
+            for m in [1, 6, 7, 100, 1024, 4480] {
+                for t in [1, 2, 16] {
+                    let b = lin.block_rows(m, t);
+                    assert_eq!(b % tile, 0);
+                    assert!(range.contains(&b), "{kernel:?}: {b}");
+                }
             }
         }
     }

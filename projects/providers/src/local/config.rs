@@ -3,8 +3,7 @@
 //! Read here: `modules.json` (the module pipeline: Transformer, Pooling, Normalize),
 //! `<pooling path>/config.json` (the pooling modes), `sentence_bert_config.json`
 //! (`max_seq_length`, `do_lower_case`), `config.json` (the transformer's shape), and which
-//! weights exist (`model.onnx` or `onnx/model.onnx`, their bfloat16 variant `model_bf16.onnx`,
-//! `model.safetensors`). A directory without
+//! weights exist (`model.onnx` or `onnx/model.onnx`, `model.safetensors`). A directory without
 //! `modules.json` is a plain Hugging Face model: mean pooling, no normalisation, as
 //! sentence-transformers treats it.
 
@@ -32,8 +31,6 @@ pub struct ModelConfig {
     pub dir: PathBuf,
     pub tokenizer: PathBuf,
     pub onnx: Option<PathBuf>,
-    /// The graph for the `bf16` precision (linear layers as `ai.pgai:LinearBf16`), next to `onnx`.
-    pub onnx_bf16: Option<PathBuf>,
     pub safetensors: Option<PathBuf>,
     /// Tokens per input, special tokens included; longer inputs are truncated.
     pub max_seq_length: usize,
@@ -111,7 +108,6 @@ impl ModelConfig {
             ))
         })?;
         let onnx = existing(dir.join("model.onnx")).or_else(|| existing(dir.join("onnx/model.onnx")));
-        let onnx_bf16 = onnx.as_ref().and_then(|g| existing(g.with_file_name("model_bf16.onnx")));
         let safetensors = existing(dir.join("model.safetensors"));
         if onnx.is_none() && safetensors.is_none() {
             return Err(local_err(format!(
@@ -177,7 +173,6 @@ impl ModelConfig {
             dir: dir.to_path_buf(),
             tokenizer,
             onnx,
-            onnx_bf16,
             safetensors,
             max_seq_length,
             do_lower_case: sbert.do_lower_case,

@@ -15,7 +15,7 @@
 //! runtime loads, candle otherwise. The ONNX engine computes its linear layers in float32 or,
 //! with [`Precision::Bf16`], with bfloat16 products (twice as fast on CPUs with AVX512-BF16,
 //! vectors within 1e-4 cosine; [`bf16`]); by default in bfloat16 where the CPU has those
-//! instructions and the model directory has the graph for it (`onnx/model_bf16.onnx`).
+//! instructions and the graph has linear layers ([`onnx_rewrite`] finds them when it loads).
 //! A model is a directory, named by path or by name in the models directory ([`Options::models_dir`], else `PGAI_MODELS_DIR`, else `<repo>/.models`).
 //! [`Embedder::cached`] loads a model once per process; a failed load caches nothing.
 //!
@@ -32,6 +32,7 @@ mod candle;
 pub mod config;
 mod onnx;
 mod onnx_linear;
+pub mod onnx_rewrite;
 pub mod pipeline;
 
 use crate::error::{Error, Result};
@@ -100,7 +101,7 @@ impl fmt::Display for EngineKind {
 pub enum Precision {
     /// float32 throughout: sentence-transformers' vectors to 1e-12.
     Fp32,
-    /// bfloat16 products, float32 sums (the graph `model_bf16.onnx`); everything else float32.
+    /// bfloat16 products, float32 sums in the linear layers; everything else float32.
     Bf16,
 }
 
@@ -138,7 +139,7 @@ pub struct Options {
     /// `None`: `PGAI_LOCAL_ENGINE` (onnx, candle or auto), else automatic.
     pub engine: Option<EngineKind>,
     /// `None`: `PGAI_LOCAL_PRECISION` (fp32, bf16 or auto), else automatic: bf16 when the CPU
-    /// has AVX512-BF16 and the model directory has `model_bf16.onnx` next to its graph.
+    /// has AVX512-BF16 and the model's graph has linear layers ([`onnx_rewrite`]).
     pub precision: Option<Precision>,
     /// Threads for one model's work. `None`: `PGAI_LOCAL_THREADS`, else the cores available.
     pub threads: Option<usize>,
@@ -319,6 +320,32 @@ enum Engine {
     Candle(candle::CandleEngine),
 }
 
+/// The ONNX graph `graph` with its linear layers as bfloat16 operators ([`onnx_rewrite`]), or
+/// `None` when it has none or cannot be read here (ONNX Runtime then loads it as it is, in
+/// float32, and reports what is wrong with it). With `required`, those are errors instead.
+fn bf16_graph(graph: &Path, required: bool) -> Result<Option<Vec<u8>>> {
+    let rewritten =
+        std::fs::read(graph).map_err(|e| e.to_string()).and_then(|bytes| onnx_rewrite::linear_layers_to_bf16(&bytes));
+    let fix = "or set the precision to fp32";
+    match rewritten {
+        Ok(r) if r.layers > 0 => {
+            tracing::debug!(graph = %graph.display(), layers = r.layers, "linear layers in bf16");
+            Ok(Some(r.model))
+        }
+        Ok(_) if required => Err(local_err(format!(
+            "the ONNX graph {} has no linear layers the bf16 precision can run (MatMul by a constant \
+             float32 [K, N] weight, then Add of a constant [N] bias); {fix}",
+            graph.display()
+        ))),
+        Err(e) if required => Err(local_err(format!("cannot read the ONNX graph {}: {e}; {fix}", graph.display()))),
+        Ok(_) => Ok(None),
+        Err(e) => {
+            tracing::debug!(graph = %graph.display(), error = %e, "bf16 rewrite skipped");
+            Ok(None)
+        }
+    }
+}
+
 /// A loaded model, ready to embed. `Send + Sync`: share it (`Arc`) between threads.
 pub struct Embedder {
     config: ModelConfig,
@@ -400,22 +427,18 @@ impl Embedder {
         let threads = opts.resolved_threads()?;
         let library = opts.resolved_onnxruntime_library();
         let precision = opts.resolved_precision()?;
-        let onnx = |config: &ModelConfig, graph: &Path| -> Result<(Engine, Precision)> {
-            let (graph, precision) = match (precision, &config.onnx_bf16) {
-                (Some(Precision::Fp32), _) => (graph, Precision::Fp32),
-                (Some(Precision::Bf16), Some(g)) => (g.as_path(), Precision::Bf16),
-                (Some(Precision::Bf16), None) => {
-                    return Err(local_err(format!(
-                        "model directory {} has no graph for the bf16 precision ({}; \
-                         projects/providers/scripts/bert_to_onnx.py writes it), or set the precision to fp32",
-                        dir.display(),
-                        graph.with_file_name("model_bf16.onnx").display()
-                    )))
-                }
-                (None, Some(g)) if bf16::hardware_supported() => (g.as_path(), Precision::Bf16),
-                (None, _) => (graph, Precision::Fp32),
+        let onnx = |graph: &Path| -> Result<(Engine, Precision)> {
+            let bf16 = match precision {
+                Some(p) => p == Precision::Bf16,
+                None => bf16::faster_than_fp32(),
             };
-            Ok((Engine::Onnx(onnx::OnnxEngine::load(graph, &library, threads)?), precision))
+            if bf16 {
+                if let Some(model) = bf16_graph(graph, precision == Some(Precision::Bf16))? {
+                    let engine = onnx::OnnxEngine::load(graph, Some(&model), &library, threads)?;
+                    return Ok((Engine::Onnx(engine), Precision::Bf16));
+                }
+            }
+            Ok((Engine::Onnx(onnx::OnnxEngine::load(graph, None, &library, threads)?), Precision::Fp32))
         };
         let candle = |config: &ModelConfig| -> Result<(Engine, Precision)> {
             if precision == Some(Precision::Bf16) {
@@ -439,11 +462,11 @@ impl Embedder {
                         dir.display()
                     ))
                 })?;
-                onnx(&config, graph)?
+                onnx(graph)?
             }
             None => match (&config.onnx, &config.safetensors) {
                 (Some(graph), safetensors) => match onnx::runtime_loads(&library) {
-                    Ok(()) => onnx(&config, graph)?,
+                    Ok(()) => onnx(graph)?,
                     Err(e) if safetensors.is_some() => {
                         tracing::warn!(error = %e, "ONNX Runtime is not available; using the candle engine");
                         candle(&config)?
@@ -575,5 +598,31 @@ impl Embedder {
     /// Threads this embedder's engine uses.
     pub fn threads(&self) -> usize {
         self.threads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bf16_graph_errors_only_when_required() {
+        let tmp = tempfile::tempdir().unwrap();
+        // protobuf: ModelProto { graph (7) { node (1) { input "x", output "y", op_type "Relu" } } }
+        let node = [b"\x0a\x01x\x12\x01y\x22\x04Relu".as_slice()].concat();
+        let graph = [&[0x0a, node.len() as u8][..], &node].concat();
+        let model = [&[0x3a, graph.len() as u8][..], &graph].concat();
+        let plain = tmp.path().join("plain.onnx");
+        std::fs::write(&plain, model).unwrap();
+        let broken = tmp.path().join("broken.onnx");
+        std::fs::write(&broken, b"not a graph").unwrap();
+        let missing = tmp.path().join("missing.onnx");
+        for (graph, why) in [(&plain, "has no linear layers"), (&broken, "cannot read"), (&missing, "cannot read")] {
+            assert!(bf16_graph(graph, false).unwrap().is_none());
+            let e = bf16_graph(graph, true).unwrap_err().to_string();
+            for part in [why, graph.to_str().unwrap(), "set the precision to fp32"] {
+                assert!(e.contains(part), "{e:?} lacks {part:?}");
+            }
+        }
     }
 }

@@ -69,13 +69,15 @@ pub struct OnnxEngine {
 }
 
 impl OnnxEngine {
-    pub fn load(graph: &Path, library: &Path, threads: usize) -> Result<OnnxEngine> {
+    /// Loads the graph `graph`, or the model bytes `model` when given (a rewrite of `graph`,
+    /// which errors still name).
+    pub fn load(graph: &Path, model: Option<&[u8]>, library: &Path, threads: usize) -> Result<OnnxEngine> {
         let env = environment(library)?;
         let bad = |e: ort::Error| local_err(format!("cannot load the ONNX graph {}: {e}", graph.display()));
         // the intra-op threads start here and inherit our signal mask: keep PostgreSQL's
         // signal handlers on the backend's own thread
         let _signals = SignalsBlocked::new();
-        let session = Session::builder(&env)
+        let mut builder = Session::builder(&env)
             .map_err(bad)?
             .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(|e| bad(e.into()))?
@@ -85,9 +87,12 @@ impl OnnxEngine {
             .map_err(|e| bad(e.into()))?
             // graphs for the bf16 precision use our operators; others do not mind them
             .with_operators(super::onnx_linear::domain(threads).map_err(bad)?)
-            .map_err(|e| bad(e.into()))?
-            .commit_from_file(graph)
-            .map_err(bad)?;
+            .map_err(|e| bad(e.into()))?;
+        let session = match model {
+            Some(bytes) => builder.commit_from_memory(bytes),
+            None => builder.commit_from_file(graph),
+        }
+        .map_err(bad)?;
         let mut inputs = Vec::new();
         for i in session.inputs() {
             let kind = match i.name() {

@@ -1,7 +1,7 @@
 //! `ai.pgai:LinearBf16`, an ONNX Runtime custom operator: `Y = X · W + B` on the bfloat16
-//! kernels of [`super::bf16`]. ONNX Runtime has no bfloat16 matrix product on x86 CPUs; graphs
-//! our converter writes for the `bf16` precision (`onnx/model_bf16.onnx`) use this operator for
-//! every linear layer and ONNX Runtime's own float32 operators for everything else.
+//! kernels of [`super::bf16`]. ONNX Runtime has no bfloat16 matrix product on x86 CPUs; for the
+//! `bf16` precision, [`super::onnx_rewrite`] makes every linear layer of a graph one node of this
+//! operator, and ONNX Runtime's own float32 operators run everything else.
 //!
 //! Inputs: X float32 [..., K]; W float32 [K, N] and B float32 [N], both constant initializers
 //! (packed once, when the session creates the kernel). Output: Y float32 [..., N].
@@ -103,7 +103,7 @@ impl Kernel for LinearKernel {
         if rows == 0 {
             return Ok(());
         }
-        let block = PackedLinear::block_rows(rows, self.threads);
+        let block = self.packed.block_rows(rows, self.threads);
         let out = Rows(y.as_mut_ptr());
         let packed = &self.packed;
         ctx.par_for(rows.div_ceil(block), 0, |i| {
