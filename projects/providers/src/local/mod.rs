@@ -405,6 +405,7 @@ impl Embedder {
             model = %dir.display(),
             engine = %embedder.engine(),
             precision = %embedder.precision(),
+            bf16_kernel = ?(embedder.precision() == Precision::Bf16).then(bf16::default_kernel),
             threads = key.3,
             seconds = started.elapsed().as_secs_f64(),
             "loaded the local model {} ({} engine, {}, {} threads)",
