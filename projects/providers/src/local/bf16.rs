@@ -402,6 +402,16 @@ mod amx {
         out
     }
 
+    /// Pairs of k per chunk: a chunk of a column half's weights (8 x 2 KB) stays in L1 while
+    /// every row block of the call multiplies it. Without chunks, each 16x16x32 step loaded
+    /// both its operands from L2 and the tiles waited on them.
+    const KB_PER_CHUNK: usize = 8;
+
+    thread_local! {
+        /// Sums of one column half for all rows of a call, per thread (ONNX Runtime's pool).
+        static SUMS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
     /// `y = a · panels + bias` for `rows` rows of rounded inputs `a` (`stride` bfloat16 apart,
     /// zero rows up to a whole [`AMX_ROWS`]), `kpairs` a multiple of 16.
     /// SAFETY: only where [`available`]; the slices as [`super::PackedLinear`] packs them.
@@ -421,84 +431,85 @@ mod amx {
             cfg.colsb[t] = 64;
             cfg.rows[t] = TILE as u8;
         }
-        asm!("ldtilecfg [{}]", in(reg) &cfg, options(nostack, readonly, preserves_flags));
+        let padded = rows.div_ceil(AMX_ROWS) * AMX_ROWS;
         let a_stride = stride * 2; // bytes
         let bias_stride = NR * 4;
-        let y_stride = n * 4;
-        // a tile that reaches past the output goes through here
-        let mut spill = [0f32; TILE * TILE];
-        for p in 0..n.div_ceil(NR) {
-            let panel = panels.as_ptr().add(p * kpairs * NR * 2);
-            let panel_bias = bias.as_ptr().add(p * TILE * NR);
-            let cols = NR.min(n - p * NR);
-            for r0 in (0..rows).step_by(AMX_ROWS) {
+        // the sums of one half: [padded rows][32 columns]
+        let sums_stride = 2 * TILE * 4;
+        let kblocks = kpairs / TILE;
+        SUMS.with_borrow_mut(|sums| {
+            sums.clear();
+            sums.resize(padded * 2 * TILE, 0.0);
+            asm!("ldtilecfg [{}]", in(reg) &cfg, options(nostack, readonly, preserves_flags));
+            for p in 0..n.div_ceil(NR) {
+                let panel = panels.as_ptr().add(p * kpairs * NR * 2);
+                let cols = NR.min(n - p * NR);
                 for c0 in (0..cols).step_by(2 * TILE) {
-                    let b0 = panel_bias.add(c0);
-                    let b1 = panel_bias.add(c0 + TILE);
-                    asm!(
-                        "tileloadd tmm0, [{b0} + {s}*1]",
-                        "tileloadd tmm1, [{b1} + {s}*1]",
-                        "tileloadd tmm2, [{b0} + {s}*1]",
-                        "tileloadd tmm3, [{b1} + {s}*1]",
-                        b0 = in(reg) b0, b1 = in(reg) b1, s = in(reg) bias_stride,
-                        options(nostack, readonly, preserves_flags)
-                    );
-                    let a0 = a.as_ptr().add(r0 * stride);
-                    let a1 = a0.add(TILE * stride);
-                    let half = panel.add(c0 / (2 * TILE) * kpairs / TILE * 2 * TILE_U16);
-                    for kb in 0..kpairs / TILE {
-                        let w0 = half.add(kb * 2 * TILE_U16);
-                        asm!(
-                            "tileloadd tmm4, [{a0} + {sa}*1]",
-                            "tileloadd tmm5, [{a1} + {sa}*1]",
-                            "tileloadd tmm6, [{w0} + {sb}*1]",
-                            "tileloadd tmm7, [{w1} + {sb}*1]",
-                            "tdpbf16ps tmm0, tmm4, tmm6",
-                            "tdpbf16ps tmm1, tmm4, tmm7",
-                            "tdpbf16ps tmm2, tmm5, tmm6",
-                            "tdpbf16ps tmm3, tmm5, tmm7",
-                            a0 = in(reg) a0.add(kb * 2 * TILE),
-                            a1 = in(reg) a1.add(kb * 2 * TILE),
-                            w0 = in(reg) w0,
-                            w1 = in(reg) w0.add(TILE_U16),
-                            sa = in(reg) a_stride,
-                            sb = in(reg) 64usize,
-                            options(nostack, readonly, preserves_flags)
-                        );
-                    }
-                    // store each sum tile where it goes
-                    macro_rules! store {
-                        ($tmm:literal, $dr:expr, $dc:expr) => {{
-                            let (r, c) = (r0 + $dr, p * NR + c0 + $dc);
-                            if r < rows && c0 + $dc < cols {
-                                let full = r + TILE <= rows && c + TILE <= p * NR + cols;
-                                let (dst, s) = if full {
-                                    (y.as_mut_ptr().add(r * n + c), y_stride)
-                                } else {
-                                    (spill.as_mut_ptr(), TILE * 4)
-                                };
+                    let half = panel.add(c0 / (2 * TILE) * kblocks * 2 * TILE_U16);
+                    for kc in (0..kblocks).step_by(KB_PER_CHUNK) {
+                        for r0 in (0..padded).step_by(AMX_ROWS) {
+                            let c = sums.as_mut_ptr().add(r0 * 2 * TILE);
+                            let c1 = c.add(TILE * 2 * TILE); // rows r0 + 16..
+                                                             // the first chunk starts from the bias, the others from the sums so far
+                            let (s0, s1, s) = if kc == 0 {
+                                let b = bias.as_ptr().add(p * TILE * NR + c0);
+                                (b, b, bias_stride)
+                            } else {
+                                (c.cast_const(), c1.cast_const(), sums_stride)
+                            };
+                            asm!(
+                                "tileloadd tmm0, [{s0} + {s}*1]",
+                                "tileloadd tmm1, [{s0x} + {s}*1]",
+                                "tileloadd tmm2, [{s1} + {s}*1]",
+                                "tileloadd tmm3, [{s1x} + {s}*1]",
+                                s0 = in(reg) s0, s0x = in(reg) s0.add(TILE),
+                                s1 = in(reg) s1, s1x = in(reg) s1.add(TILE),
+                                s = in(reg) s,
+                                options(nostack, readonly, preserves_flags)
+                            );
+                            let a0 = a.as_ptr().add(r0 * stride);
+                            let a1 = a0.add(TILE * stride);
+                            for kb in kc..kblocks.min(kc + KB_PER_CHUNK) {
+                                let w0 = half.add(kb * 2 * TILE_U16);
                                 asm!(
-                                    concat!("tilestored [{d} + {s}*1], ", $tmm),
-                                    d = in(reg) dst, s = in(reg) s,
-                                    options(nostack, preserves_flags)
+                                    "tileloadd tmm4, [{a0} + {sa}*1]",
+                                    "tileloadd tmm5, [{a1} + {sa}*1]",
+                                    "tileloadd tmm6, [{w0} + {sb}*1]",
+                                    "tileloadd tmm7, [{w1} + {sb}*1]",
+                                    "tdpbf16ps tmm0, tmm4, tmm6",
+                                    "tdpbf16ps tmm1, tmm4, tmm7",
+                                    "tdpbf16ps tmm2, tmm5, tmm6",
+                                    "tdpbf16ps tmm3, tmm5, tmm7",
+                                    a0 = in(reg) a0.add(kb * 2 * TILE),
+                                    a1 = in(reg) a1.add(kb * 2 * TILE),
+                                    w0 = in(reg) w0,
+                                    w1 = in(reg) w0.add(TILE_U16),
+                                    sa = in(reg) a_stride,
+                                    sb = in(reg) 64usize,
+                                    options(nostack, readonly, preserves_flags)
                                 );
-                                if !full {
-                                    for i in 0..TILE.min(rows - r) {
-                                        let m = TILE.min(p * NR + cols - c);
-                                        y[(r + i) * n + c..][..m].copy_from_slice(&spill[i * TILE..][..m]);
-                                    }
-                                }
                             }
-                        }};
+                            asm!(
+                                "tilestored [{c0} + {s}*1], tmm0",
+                                "tilestored [{c0x} + {s}*1], tmm1",
+                                "tilestored [{c1} + {s}*1], tmm2",
+                                "tilestored [{c1x} + {s}*1], tmm3",
+                                c0 = in(reg) c, c0x = in(reg) c.add(TILE),
+                                c1 = in(reg) c1, c1x = in(reg) c1.add(TILE),
+                                s = in(reg) sums_stride,
+                                options(nostack, preserves_flags)
+                            );
+                        }
                     }
-                    store!("tmm0", 0, 0);
-                    store!("tmm1", 0, TILE);
-                    store!("tmm2", TILE, 0);
-                    store!("tmm3", TILE, TILE);
+                    let width = (2 * TILE).min(cols - c0);
+                    for r in 0..rows {
+                        let dst = r * n + p * NR + c0;
+                        y[dst..dst + width].copy_from_slice(&sums[r * 2 * TILE..][..width]);
+                    }
                 }
             }
-        }
-        asm!("tilerelease", options(nostack, nomem, preserves_flags));
+            asm!("tilerelease", options(nostack, nomem, preserves_flags));
+        })
     }
 }
 
