@@ -24,7 +24,7 @@ const MR: usize = 6;
 const AMX_ROWS: usize = 32;
 
 /// `x` rounded to bfloat16 (nearest, ties to even; NaN stays NaN).
-fn to_bf16(x: f32) -> u16 {
+pub fn to_bf16(x: f32) -> u16 {
     let b = x.to_bits();
     if x.is_nan() {
         return ((b >> 16) | 0x40) as u16;
@@ -77,8 +77,8 @@ pub fn best_kernel() -> Kernel {
     }
 }
 
-/// The kernel [`PackedLinear::new`] packs for: [`best_kernel`], or a slower one that
-/// `PGAI_BF16_KERNEL` names (`avx512`, `portable`).
+/// The kernel the ONNX operator packs for: [`best_kernel`], or a slower one that
+/// `PGAI_BF16_KERNEL` names (`avx512`, `portable`: to test it on a CPU that has a faster one).
 pub fn default_kernel() -> Kernel {
     let asked = match std::env::var("PGAI_BF16_KERNEL").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
         "portable" => Kernel::Portable,
@@ -112,16 +112,16 @@ pub struct PackedLinear {
 }
 
 impl PackedLinear {
-    /// Packs `w`, [k, n] row-major (an ONNX MatMul's second input), and `bias` ([n], or none),
-    /// for the fastest kernel this CPU has (`PGAI_BF16_KERNEL=avx512` or `portable` chooses a
-    /// slower one, to test it on a CPU that has the faster).
-    pub fn new(w: &[f32], k: usize, n: usize, bias: Option<&[f32]>) -> PackedLinear {
-        PackedLinear::with_kernel(w, k, n, bias, default_kernel())
-    }
-
-    /// [`PackedLinear::new`] with a given kernel, or the next slower one this CPU has (`Amx`,
+    /// Packs `w`, [k, n] row-major (an ONNX MatMul's second input), rounded to bfloat16, and
+    /// `bias` ([n], or none) for `kernel`, or the next slower one this CPU has (`Amx`,
     /// `Avx512`, `Portable`).
     pub fn with_kernel(w: &[f32], k: usize, n: usize, bias: Option<&[f32]>, kernel: Kernel) -> PackedLinear {
+        let w: Vec<u16> = w.iter().map(|&x| to_bf16(x)).collect();
+        PackedLinear::rounded(&w, k, n, bias, kernel)
+    }
+
+    /// [`PackedLinear::with_kernel`] for weights already rounded to bfloat16 (their bits).
+    pub fn rounded(w: &[u16], k: usize, n: usize, bias: Option<&[f32]>, kernel: Kernel) -> PackedLinear {
         assert_eq!(w.len(), k * n, "weights are not [k, n]");
         let kernel = kernel.max(best_kernel());
         // AMX multiplies 16 pairs of k at a time: zeros up to a whole tile
@@ -134,9 +134,9 @@ impl PackedLinear {
                 let dst = &mut panels[(p * kpairs + kp) * NR * 2..][..NR * 2];
                 for j in 0..NR.min(n - p * NR) {
                     let col = p * NR + j;
-                    dst[2 * j] = to_bf16(w[2 * kp * n + col]);
+                    dst[2 * j] = w[2 * kp * n + col];
                     if 2 * kp + 1 < k {
-                        dst[2 * j + 1] = to_bf16(w[(2 * kp + 1) * n + col]);
+                        dst[2 * j + 1] = w[(2 * kp + 1) * n + col];
                     }
                 }
             }

@@ -3,7 +3,7 @@
 //! `bf16` precision, [`super::onnx_rewrite`] makes every linear layer of a graph one node of this
 //! operator, and ONNX Runtime's own float32 operators run everything else.
 //!
-//! Inputs: X float32 [..., K]; W float32 [K, N] and B float32 [N], both constant initializers
+//! Inputs: X float32 [..., K]; W bfloat16 [K, N] and B float32 [N], both constant initializers
 //! (packed once, when the session creates the kernel). Output: Y float32 [..., N].
 
 use super::bf16::PackedLinear;
@@ -32,7 +32,8 @@ impl Operator for LinearBf16 {
     }
 
     fn inputs(&self) -> impl IntoIterator<Item = OperatorInput> {
-        [TensorElementType::Float32; 3].map(OperatorInput::required)
+        [TensorElementType::Float32, TensorElementType::Bfloat16, TensorElementType::Float32]
+            .map(OperatorInput::required)
     }
 
     fn outputs(&self) -> impl IntoIterator<Item = OperatorOutput> {
@@ -41,13 +42,12 @@ impl Operator for LinearBf16 {
 
     fn create_kernel<'attr>(&self, ctx: &KernelContext<'attr>) -> ort::Result<LinearKernel> {
         let node = ctx.node_name().unwrap_or_default();
-        let constant = |i: usize, what: &str| {
-            ctx.constant_input::<TensorValueType<f32>>(i)
-                .map_err(|e| ort::Error::new(format!("LinearBf16 {node}: {what} must be a float32 initializer ({e})")))
+        let not_constant = |what: &str, e: ort::Error| {
+            ort::Error::new(format!("LinearBf16 {node}: {what} must be an initializer ({e})"))
         };
-        let w = constant(1, "W")?;
-        let (w_shape, w) = w.try_extract_tensor::<f32>()?;
-        let b = constant(2, "B")?;
+        let w = ctx.constant_input::<TensorValueType<half::bf16>>(1).map_err(|e| not_constant("W", e))?;
+        let (w_shape, w) = w.try_extract_tensor::<half::bf16>()?;
+        let b = ctx.constant_input::<TensorValueType<f32>>(2).map_err(|e| not_constant("B", e))?;
         let (b_shape, b) = b.try_extract_tensor::<f32>()?;
         let (k, n) = match w_shape[..] {
             [k, n] if k > 0 && n > 0 && b_shape[..] == [n] => (k as usize, n as usize),
@@ -59,7 +59,9 @@ impl Operator for LinearBf16 {
                 )))
             }
         };
-        Ok(LinearKernel { packed: PackedLinear::new(w, k, n, Some(b)), threads: self.threads })
+        let w: Vec<u16> = w.iter().map(|x| x.to_bits()).collect();
+        let packed = PackedLinear::rounded(&w, k, n, Some(b), super::bf16::default_kernel());
+        Ok(LinearKernel { packed, threads: self.threads })
     }
 }
 

@@ -1,12 +1,15 @@
 //! The load-time rewrite that gives any ONNX graph the `bf16` precision: each linear layer
 //! (`MatMul` by a constant float32 weight [K, N], whose result only an `Add` of a constant [N]
-//! bias reads) becomes one `ai.pgai:LinearBf16` node ([`super::onnx_linear`]). This is the
-//! shape of every linear layer in the BERT graphs Hugging Face's exporters (optimum,
-//! `torch.onnx`) and our converter write. Everything else is copied byte for byte.
+//! bias reads) becomes one `ai.pgai:LinearBf16` node ([`super::onnx_linear`]), and its weight
+//! a bfloat16 initializer (rounded to nearest even: what the kernels multiply anyway, in half
+//! the memory). This is the shape of every linear layer in the BERT graphs Hugging Face's
+//! exporters (optimum, `torch.onnx`) and our converter write. A weight that something else
+//! reads too keeps its layers float32. Everything else is copied byte for byte.
 //!
 //! ONNX files are protobuf; the few fields read here are edited on the wire format, so the
 //! crate needs neither a protobuf library nor ONNX's schema. Field numbers: onnx.proto3.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 /// A rewritten model and how many linear layers it now runs in bfloat16.
@@ -72,8 +75,11 @@ const TENSOR_DIMS: u64 = 1;
 const TENSOR_DATA_TYPE: u64 = 2;
 const TENSOR_NAME: u64 = 8;
 const TENSOR_DATA_LOCATION: u64 = 14;
+const TENSOR_FLOAT_DATA: u64 = 4;
+const TENSOR_RAW_DATA: u64 = 9;
 const VALUE_INFO_NAME: u64 = 1;
 const FLOAT: u64 = 1;
+const BFLOAT16: u64 = 16;
 const EXTERNAL: u64 = 1;
 
 struct Node<'a> {
@@ -90,15 +96,18 @@ impl Node<'_> {
     }
 }
 
-struct Initializer {
+struct Initializer<'a> {
     name: String,
     dims: Vec<i64>,
     float: bool,
     external: bool,
+    /// float32 values, little-endian: `raw_data` or `float_data`
+    data: Cow<'a, [u8]>,
 }
 
-fn initializer(t: &[u8]) -> Result<Initializer, String> {
-    let mut i = Initializer { name: String::new(), dims: Vec::new(), float: false, external: false };
+fn initializer(t: &[u8]) -> Result<Initializer<'_>, String> {
+    let mut i =
+        Initializer { name: String::new(), dims: Vec::new(), float: false, external: false, data: Cow::Borrowed(&[]) };
     for f in fields(t) {
         let f = f?;
         match (f.number, f.value) {
@@ -112,6 +121,9 @@ fn initializer(t: &[u8]) -> Result<Initializer, String> {
                 }
             }
             (TENSOR_DATA_TYPE, Value::Varint(t)) => i.float = t == FLOAT,
+            (TENSOR_RAW_DATA | TENSOR_FLOAT_DATA, Value::Bytes(b)) if i.data.is_empty() => i.data = Cow::Borrowed(b),
+            (TENSOR_FLOAT_DATA, Value::Bytes(b)) => i.data.to_mut().extend_from_slice(b),
+            (TENSOR_FLOAT_DATA, Value::Fixed(b)) => i.data.to_mut().extend_from_slice(b),
             (TENSOR_DATA_LOCATION, Value::Varint(l)) => i.external |= l == EXTERNAL,
             _ => {}
         }
@@ -158,9 +170,9 @@ fn rewrite_graph(graph: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
             *readers.entry(*x).or_default() += 1;
         }
     }
-    // replacement[i]: Some(bytes) to write instead of node i; removed: MatMul nodes folded in
-    let mut replacement: HashMap<usize, Vec<u8>> = HashMap::new();
-    let mut removed = HashSet::new();
+    // layers found: (Add node, MatMul node, weight, the LinearBf16 node's bytes)
+    let mut layers = Vec::new();
+    let mut taken = HashSet::new();
     for (i, add) in nodes.iter().enumerate() {
         if !add.is_standard("Add") || add.inputs.len() != 2 || add.outputs.len() != 1 {
             continue;
@@ -168,7 +180,7 @@ fn rewrite_graph(graph: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
         for (product, bias) in [(add.inputs[0], add.inputs[1]), (add.inputs[1], add.inputs[0])] {
             let Some(&m) = producer.get(product) else { continue };
             let matmul = &nodes[m];
-            if !matmul.is_standard("MatMul") || matmul.inputs.len() != 2 || removed.contains(&m) {
+            if !matmul.is_standard("MatMul") || matmul.inputs.len() != 2 || taken.contains(&m) {
                 continue;
             }
             let (x, w) = (matmul.inputs[0], matmul.inputs[1]);
@@ -188,18 +200,34 @@ fn rewrite_graph(graph: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
             put_bytes(&mut bytes, NODE_NAME, name.as_bytes());
             put_bytes(&mut bytes, NODE_OP_TYPE, b"LinearBf16");
             put_bytes(&mut bytes, NODE_DOMAIN, super::onnx_linear::DOMAIN.as_bytes());
-            replacement.insert(i, bytes);
-            removed.insert(m);
+            layers.push((i, m, w, bytes));
+            taken.insert(m);
             break;
         }
     }
-    if replacement.is_empty() {
+    // a weight becomes bfloat16 only where every reader is a rewritten layer
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    layers.iter().for_each(|l| *uses.entry(l.2).or_default() += 1);
+    layers.retain(|l| readers.get(l.2) == uses.get(l.2));
+    if layers.is_empty() {
         return Ok(None);
     }
+    let weights: HashSet<&str> = layers.iter().map(|l| l.2).collect();
+    let removed: HashSet<usize> = layers.iter().map(|l| l.1).collect();
+    let count = layers.len();
+    // replacement[i]: the bytes to write instead of node i
+    let replacement: HashMap<usize, Vec<u8>> = layers.into_iter().map(|(i, _, _, bytes)| (i, bytes)).collect();
     let mut out = Vec::with_capacity(graph.len());
     let mut i = 0;
     for f in fields(graph) {
         let f = f?;
+        if let (GRAPH_INITIALIZER, Value::Bytes(t)) = (f.number, &f.value) {
+            let t = initializer(t)?;
+            if weights.contains(t.name.as_str()) {
+                put_bytes(&mut out, GRAPH_INITIALIZER, &to_bf16_tensor(&t)?);
+                continue;
+            }
+        }
         if f.number != GRAPH_NODE {
             out.extend_from_slice(f.raw);
             continue;
@@ -211,7 +239,28 @@ fn rewrite_graph(graph: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
         }
         i += 1;
     }
-    Ok(Some((out, replacement.len())))
+    Ok(Some((out, count)))
+}
+
+/// A float32 initializer as a bfloat16 one: dims, type, name and data; nothing else.
+fn to_bf16_tensor(t: &Initializer) -> Result<Vec<u8>, String> {
+    let len: i64 = t.dims.iter().product();
+    if t.data.len() as i64 != len * 4 {
+        return Err(format!("initializer {:?} has {} bytes of data for its shape {:?}", t.name, t.data.len(), t.dims));
+    }
+    let mut out = Vec::with_capacity(t.data.len() / 2 + 64);
+    let mut dims = Vec::new();
+    t.dims.iter().for_each(|&d| put_varint(&mut dims, d as u64));
+    put_bytes(&mut out, TENSOR_DIMS, &dims);
+    put_varint_field(&mut out, TENSOR_DATA_TYPE, BFLOAT16);
+    put_bytes(&mut out, TENSOR_NAME, t.name.as_bytes());
+    let data: Vec<u8> = t
+        .data
+        .chunks_exact(4)
+        .flat_map(|b| super::bf16::to_bf16(f32::from_le_bytes([b[0], b[1], b[2], b[3]])).to_le_bytes())
+        .collect();
+    put_bytes(&mut out, TENSOR_RAW_DATA, &data);
+    Ok(out)
 }
 
 fn node(b: &[u8]) -> Result<Node<'_>, String> {
@@ -236,7 +285,7 @@ fn node(b: &[u8]) -> Result<Node<'_>, String> {
 enum Value<'a> {
     Varint(u64),
     Bytes(&'a [u8]),
-    Fixed,
+    Fixed(&'a [u8]),
 }
 
 struct Field<'a> {
@@ -264,8 +313,9 @@ fn fields(mut msg: &[u8]) -> impl Iterator<Item = Result<Field<'_>, String>> {
                 }
                 1 | 5 => {
                     let len = if key & 7 == 1 { 8 } else { 4 };
-                    rest = rest.get(len..).ok_or("truncated fixed-size field")?;
-                    Value::Fixed
+                    let bytes = rest.get(..len).ok_or("truncated fixed-size field")?;
+                    rest = &rest[len..];
+                    Value::Fixed(bytes)
                 }
                 2 => {
                     let (len, n) = varint(rest)?;
@@ -348,7 +398,8 @@ mod tests {
         b
     }
 
-    /// A float tensor (packed dims when `packed`), data left out: the rewrite never reads it.
+    /// A float tensor with the values 0.5, 1.5, ... (packed dims and raw_data when `packed`,
+    /// else one field per dimension and float_data), or data in an external file.
     fn tensor(name: &str, dims: &[u64], packed: bool, external: bool) -> Vec<u8> {
         let mut b = Vec::new();
         if packed {
@@ -360,10 +411,38 @@ mod tests {
         }
         put_varint_field(&mut b, TENSOR_DATA_TYPE, FLOAT);
         put_bytes(&mut b, TENSOR_NAME, name.as_bytes());
+        let values: Vec<u8> = (0..dims.iter().product::<u64>()).flat_map(|i| (i as f32 + 0.5).to_le_bytes()).collect();
         if external {
             put_varint_field(&mut b, TENSOR_DATA_LOCATION, EXTERNAL);
+        } else if packed {
+            put_bytes(&mut b, TENSOR_RAW_DATA, &values);
+        } else {
+            values.chunks(4).for_each(|v| {
+                put_varint(&mut b, TENSOR_FLOAT_DATA << 3 | 5);
+                b.extend_from_slice(v);
+            });
         }
         b
+    }
+
+    /// (name, data type, dims, data) of every initializer of a model's graph.
+    fn initializers(m: &[u8]) -> Vec<(String, bool, Vec<i64>, Vec<u8>)> {
+        let graph = fields(m).map(Result::unwrap).find(|f| f.number == MODEL_GRAPH).unwrap();
+        let Value::Bytes(g) = graph.value else { panic!("graph is not a message") };
+        fields(g)
+            .map(Result::unwrap)
+            .filter(|f| f.number == GRAPH_INITIALIZER)
+            .map(|f| match f.value {
+                Value::Bytes(b) => {
+                    let t = initializer(b).unwrap();
+                    let bf16 = fields(b)
+                        .map(Result::unwrap)
+                        .any(|f| matches!((f.number, f.value), (TENSOR_DATA_TYPE, Value::Varint(BFLOAT16))));
+                    (t.name, bf16, t.dims, t.data.into_owned())
+                }
+                _ => panic!("initializer is not a message"),
+            })
+            .collect()
     }
 
     fn value_info(name: &str) -> Vec<u8> {
@@ -414,39 +493,55 @@ mod tests {
     fn linear_layers_become_one_operator_each() {
         let m = model(
             &[
+                // the bias's shape does not match the weight's: stays
                 node_bytes("MatMul", &["x", "w1"], "m1"),
                 node_bytes("Add", &["m1", "b1"], "y1"),
-                // bias first, as torch.onnx writes it
+                // bias first, as torch.onnx writes it: rewritten
                 node_bytes("MatMul", &["y1", "w2"], "m2"),
                 node_bytes("Add", &["b2", "m2"], "y2"),
                 // the product is read twice: stays
-                node_bytes("MatMul", &["y2", "w2"], "m3"),
+                node_bytes("MatMul", &["y2", "w3"], "m3"),
                 node_bytes("Add", &["m3", "b2"], "y3"),
                 node_bytes("Relu", &["m3"], "r3"),
                 // the weight is a graph input (a caller may override it): stays
                 node_bytes("MatMul", &["y3", "w_in"], "m4"),
                 node_bytes("Add", &["m4", "b2"], "y4"),
-                // the bias's shape does not match the weight's: stays
-                node_bytes("MatMul", &["y4", "w2"], "m5"),
-                node_bytes("Add", &["m5", "b1"], "out"),
+                // the weight is read by another product too: stays (it must stay float32)
+                node_bytes("MatMul", &["y4", "w5"], "m5"),
+                node_bytes("Add", &["m5", "b2"], "y5"),
+                node_bytes("MatMul", &["y5", "w5"], "out"),
             ],
             &[
                 tensor("w1", &[4, 3], false, false),
                 tensor("b1", &[2], true, false),
                 tensor("w2", &[3, 3], true, false),
                 tensor("b2", &[3], false, false),
+                tensor("w3", &[3, 3], false, false),
                 tensor("w_in", &[3, 3], true, false),
+                tensor("w5", &[3, 3], true, false),
             ],
             &["x", "w_in"],
             &["out"],
         );
-        // the first layer's bias is [2] but its weight [4, 3]: only the second layer qualifies
         let r = linear_layers_to_bf16(&m).unwrap();
         assert_eq!(r.layers, 1);
         let got = ops(&r.model);
-        assert_eq!(got.len(), 10, "{got:?}");
+        assert_eq!(got.len(), 11, "{got:?}");
         assert_eq!(got[2], ("LinearBf16".into(), "ai.pgai".into(), s(&["y1", "w2", "b2"]), s(&["y2"])));
-        assert_eq!(got.iter().filter(|o| o.0 == "MatMul").count(), 4);
+        assert_eq!(got.iter().filter(|o| o.0 == "MatMul").count(), 5);
+        // its weight is now bfloat16 (0.5, 1.5, ... are exact in bfloat16), the others untouched
+        let before = initializers(&m);
+        let after = initializers(&r.model);
+        assert_eq!(after.len(), before.len());
+        for (b, a) in before.iter().zip(&after) {
+            if a.0 == "w2" {
+                let want: Vec<u8> =
+                    (0..9).flat_map(|i| super::super::bf16::to_bf16(i as f32 + 0.5).to_le_bytes()).collect();
+                assert_eq!((a.1, &a.2, &a.3), (true, &b.2, &want));
+            } else {
+                assert_eq!(a, b);
+            }
+        }
         // the custom domain is imported once, and the rest is unchanged
         let opsets: Vec<_> = fields(&r.model)
             .map(Result::unwrap)
