@@ -425,24 +425,29 @@ mod tests {
         b
     }
 
-    /// (name, data type, dims, data) of every initializer of a model's graph.
-    fn initializers(m: &[u8]) -> Vec<(String, bool, Vec<i64>, Vec<u8>)> {
+    /// The messages of field `number` of a model's graph (nodes, initializers).
+    fn graph_messages<'a>(m: &'a [u8], number: u64) -> Vec<&'a [u8]> {
         let graph = fields(m).map(Result::unwrap).find(|f| f.number == MODEL_GRAPH).unwrap();
         let Value::Bytes(g) = graph.value else { panic!("graph is not a message") };
-        fields(g)
-            .map(Result::unwrap)
-            .filter(|f| f.number == GRAPH_INITIALIZER)
-            .map(|f| match f.value {
-                Value::Bytes(b) => {
-                    let t = initializer(b).unwrap();
-                    let bf16 = fields(b)
-                        .map(Result::unwrap)
-                        .any(|f| matches!((f.number, f.value), (TENSOR_DATA_TYPE, Value::Varint(BFLOAT16))));
-                    (t.name, bf16, t.dims, t.data.into_owned())
-                }
-                _ => panic!("initializer is not a message"),
-            })
-            .collect()
+        let message = |f: Field<'a>| match f.value {
+            Value::Bytes(b) => b,
+            _ => panic!("field {number} is not a message"),
+        };
+        fields(g).map(Result::unwrap).filter(|f| f.number == number).map(message).collect()
+    }
+
+    /// (name, is bfloat16, dims, data) of every initializer of a model's graph.
+    fn initializers(m: &[u8]) -> Vec<(String, bool, Vec<i64>, Vec<u8>)> {
+        let bf16 = |b: &[u8]| {
+            fields(b)
+                .map(Result::unwrap)
+                .any(|f| matches!((f.number, f.value), (TENSOR_DATA_TYPE, Value::Varint(BFLOAT16))))
+        };
+        let one = |b: &[u8]| {
+            let t = initializer(b).unwrap();
+            (t.name, bf16(b), t.dims, t.data.into_owned())
+        };
+        graph_messages(m, GRAPH_INITIALIZER).into_iter().map(one).collect()
     }
 
     fn value_info(name: &str) -> Vec<u8> {
@@ -469,20 +474,12 @@ mod tests {
 
     /// (op_type, domain, inputs, outputs) of every node of a model's graph.
     fn ops(m: &[u8]) -> Vec<(String, String, Vec<String>, Vec<String>)> {
-        let graph = fields(m).map(Result::unwrap).find(|f| f.number == MODEL_GRAPH).unwrap();
-        let Value::Bytes(g) = graph.value else { panic!("graph is not a message") };
         let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        fields(g)
-            .map(Result::unwrap)
-            .filter(|f| f.number == GRAPH_NODE)
-            .map(|f| match f.value {
-                Value::Bytes(b) => {
-                    let n = node(b).unwrap();
-                    (n.op_type.to_string(), n.domain.to_string(), own(&n.inputs), own(&n.outputs))
-                }
-                _ => panic!("node is not a message"),
-            })
-            .collect()
+        let one = |b: &[u8]| {
+            let n = node(b).unwrap();
+            (n.op_type.to_string(), n.domain.to_string(), own(&n.inputs), own(&n.outputs))
+        };
+        graph_messages(m, GRAPH_NODE).into_iter().map(one).collect()
     }
 
     fn s(v: &[&str]) -> Vec<String> {
