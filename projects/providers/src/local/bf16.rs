@@ -413,7 +413,7 @@ mod amx {
     }
 
     /// `y = a · panels + bias` for `rows` rows of rounded inputs `a` (`stride` bfloat16 apart,
-    /// zero rows up to a whole [`AMX_ROWS`]), `kpairs` a multiple of 16.
+    /// then zero rows up to a whole [`AMX_ROWS`]: `a` is that long), `kpairs` a multiple of 16.
     /// SAFETY: only where [`available`]; the slices as [`super::PackedLinear`] packs them.
     #[allow(clippy::too_many_arguments)]
     pub(super) unsafe fn forward(
@@ -431,7 +431,8 @@ mod amx {
             cfg.colsb[t] = 64;
             cfg.rows[t] = TILE as u8;
         }
-        let padded = rows.div_ceil(AMX_ROWS) * AMX_ROWS;
+        let padded = a.len() / stride;
+        debug_assert!(padded.is_multiple_of(AMX_ROWS) && padded >= rows);
         let a_stride = stride * 2; // bytes
         let bias_stride = NR * 4;
         // the sums of one half: [padded rows][32 columns]
@@ -449,8 +450,8 @@ mod amx {
                     for kc in (0..kblocks).step_by(KB_PER_CHUNK) {
                         for r0 in (0..padded).step_by(AMX_ROWS) {
                             let c = sums.as_mut_ptr().add(r0 * 2 * TILE);
-                            let c1 = c.add(TILE * 2 * TILE); // rows r0 + 16..
-                                                             // the first chunk starts from the bias, the others from the sums so far
+                            // rows r0 + 16..; the first chunk starts from the bias, the others from the sums so far
+                            let c1 = c.add(TILE * 2 * TILE);
                             let (s0, s1, s) = if kc == 0 {
                                 let b = bias.as_ptr().add(p * TILE * NR + c0);
                                 (b, b, bias_stride)

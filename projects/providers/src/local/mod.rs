@@ -13,9 +13,10 @@
 //!
 //! Without a choice ([`Options::engine`] `None`) ONNX serves a model that has a graph when the
 //! runtime loads, candle otherwise. The ONNX engine computes its linear layers in float32 or,
-//! with [`Precision::Bf16`], with bfloat16 products (twice as fast on CPUs with AVX512-BF16,
-//! vectors within 1e-4 cosine; [`bf16`]); by default in bfloat16 where the CPU has those
-//! instructions and the graph has linear layers ([`onnx_rewrite`] finds them when it loads).
+//! with [`Precision::Bf16`], with bfloat16 products (2x or more on CPUs with AMX, or AMD's
+//! AVX512-BF16; vectors within 1e-4 cosine; [`bf16`]); by default in bfloat16 where that is
+//! faster ([`bf16::faster_than_fp32`]) and the graph has linear layers ([`onnx_rewrite`] finds
+//! them when it loads).
 //! A model is a directory, named by path or by name in the models directory ([`Options::models_dir`], else `PGAI_MODELS_DIR`, else `<repo>/.models`).
 //! [`Embedder::cached`] loads a model once per process; a failed load caches nothing.
 //!
@@ -138,8 +139,8 @@ impl fmt::Display for Precision {
 pub struct Options {
     /// `None`: `PGAI_LOCAL_ENGINE` (onnx, candle or auto), else automatic.
     pub engine: Option<EngineKind>,
-    /// `None`: `PGAI_LOCAL_PRECISION` (fp32, bf16 or auto), else automatic: bf16 when the CPU
-    /// has AVX512-BF16 and the model's graph has linear layers ([`onnx_rewrite`]).
+    /// `None`: `PGAI_LOCAL_PRECISION` (fp32, bf16 or auto), else automatic: bf16 where it is
+    /// faster ([`bf16::faster_than_fp32`]) and the model's graph has linear layers ([`onnx_rewrite`]).
     pub precision: Option<Precision>,
     /// Threads for one model's work. `None`: `PGAI_LOCAL_THREADS`, else the cores available.
     pub threads: Option<usize>,

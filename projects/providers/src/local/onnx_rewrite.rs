@@ -99,7 +99,7 @@ impl Node<'_> {
 struct Initializer<'a> {
     name: String,
     dims: Vec<i64>,
-    float: bool,
+    data_type: u64,
     external: bool,
     /// float32 values, little-endian: `raw_data` or `float_data`
     data: Cow<'a, [u8]>,
@@ -107,7 +107,7 @@ struct Initializer<'a> {
 
 fn initializer(t: &[u8]) -> Result<Initializer<'_>, String> {
     let mut i =
-        Initializer { name: String::new(), dims: Vec::new(), float: false, external: false, data: Cow::Borrowed(&[]) };
+        Initializer { name: String::new(), dims: Vec::new(), data_type: 0, external: false, data: Cow::Borrowed(&[]) };
     for f in fields(t) {
         let f = f?;
         match (f.number, f.value) {
@@ -120,7 +120,7 @@ fn initializer(t: &[u8]) -> Result<Initializer<'_>, String> {
                     packed = &packed[n..];
                 }
             }
-            (TENSOR_DATA_TYPE, Value::Varint(t)) => i.float = t == FLOAT,
+            (TENSOR_DATA_TYPE, Value::Varint(t)) => i.data_type = t,
             (TENSOR_RAW_DATA | TENSOR_FLOAT_DATA, Value::Bytes(b)) if i.data.is_empty() => i.data = Cow::Borrowed(b),
             (TENSOR_FLOAT_DATA, Value::Bytes(b)) => i.data.to_mut().extend_from_slice(b),
             (TENSOR_FLOAT_DATA, Value::Fixed(b)) => i.data.to_mut().extend_from_slice(b),
@@ -146,7 +146,7 @@ fn rewrite_graph(graph: &[u8]) -> Result<Option<(Vec<u8>, usize)>, String> {
             GRAPH_INITIALIZER => {
                 let i = initializer(b)?;
                 external |= i.external;
-                if i.float {
+                if i.data_type == FLOAT {
                     shapes.insert(i.name, i.dims);
                 }
             }
@@ -438,14 +438,9 @@ mod tests {
 
     /// (name, is bfloat16, dims, data) of every initializer of a model's graph.
     fn initializers(m: &[u8]) -> Vec<(String, bool, Vec<i64>, Vec<u8>)> {
-        let bf16 = |b: &[u8]| {
-            fields(b)
-                .map(Result::unwrap)
-                .any(|f| matches!((f.number, f.value), (TENSOR_DATA_TYPE, Value::Varint(BFLOAT16))))
-        };
         let one = |b: &[u8]| {
             let t = initializer(b).unwrap();
-            (t.name, bf16(b), t.dims, t.data.into_owned())
+            (t.name, t.data_type == BFLOAT16, t.dims, t.data.into_owned())
         };
         graph_messages(m, GRAPH_INITIALIZER).into_iter().map(one).collect()
     }
