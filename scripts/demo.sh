@@ -27,7 +27,7 @@ create extension ai cascade;
 create table docs (id int generated always as identity primary key, title text not null, body text not null);
 \copy docs (title, body) from '$root/target/demo/corpus.csv' with (format csv, header)
 select ai.create_vectorizer('docs'::regclass,
-    embedding  => ai.embedding_sentence_transformers('all-MiniLM-L6-v2', 384),
+    embedding  => ai_extra.embedding_sentence_transformers('all-MiniLM-L6-v2', 384),
     chunking   => ai.chunking_recursive_character_text_splitter('body', chunk_size => 800, chunk_overlap => 200),
     formatting => ai.formatting_python_template('\$title: \$chunk')) \gset
 SQL
@@ -67,7 +67,7 @@ for question in "how do I read a file line by line" "parse command line options"
   echo
   echo "Nearest chunks to: \"$question\""
   psql -d pgai_demo -c "
-    select round((embedding <=> ai.sentence_transformers_embed('all-MiniLM-L6-v2', \$q\$$question\$q\$))::numeric, 3) as distance,
+    select round((embedding <=> ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', \$q\$$question\$q\$))::numeric, 3) as distance,
            title, replace(left(chunk, 70), E'\n', ' ') as chunk
     from docs_embedding
     order by distance

@@ -3,7 +3,7 @@
 //! glue: settings, the table (created, dropped or appended to), and batched inserts.
 
 use crate::call::{call, setting};
-use crate::secrets::find_key;
+use crate::secrets::optional_key;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use providers::datasets::{hub, Column, Hub, ParquetTable};
@@ -20,7 +20,7 @@ thread_local! {
 
 fn hub_client() -> Hub {
     let endpoint = setting("ai.hf_endpoint").or_else(|| std::env::var("HF_ENDPOINT").ok().filter(|e| !e.is_empty()));
-    Hub::new(endpoint, find_key(None, None, "HUGGINGFACE_API_KEY"))
+    Hub::new(endpoint, optional_key("load_dataset", None, None, "HUGGINGFACE_API_KEY"))
 }
 
 fn fetch(hub: &Hub, url: &str) -> Rc<Vec<u8>> {
@@ -101,7 +101,7 @@ fn insert_batch(schema: &str, table: &str, columns: &[Column], rows: Vec<Value>)
 /// dataset; returns the rows loaded and whether the dataset is exhausted. The table is
 /// prepared (created, dropped, checked) only at batch 0.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(volatile, create_or_replace)]
+#[pg_extern(volatile, create_or_replace, schema = "ai_extra")]
 fn _load_dataset_step(
     name: &str,
     config_name: Option<&str>,

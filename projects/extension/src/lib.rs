@@ -5,6 +5,7 @@ use pgrx::prelude::*;
 
 mod call;
 mod datasets;
+mod executor;
 mod models;
 mod secrets;
 mod separators;
@@ -12,6 +13,11 @@ mod vector;
 mod worker;
 
 ::pgrx::pg_module_magic!(name, version);
+
+/// This project's additions to pgai's interface live in schema `ai_extra` (created by
+/// sql/incremental/003-extra.sql; declared here so pgrx can place functions in it).
+#[pg_schema]
+mod ai_extra {}
 
 /// Runs when a backend loads the library: defines the extension's settings.
 #[pg_guard]
@@ -21,7 +27,7 @@ pub extern "C-unwind" fn _PG_init() {
 }
 
 /// The version of the loaded library, to compare with `pg_extension.extversion` after an upgrade.
-#[pg_extern(immutable, parallel_safe, create_or_replace)]
+#[pg_extern(immutable, parallel_safe, create_or_replace, schema = "ai_extra")]
 fn _library_version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }

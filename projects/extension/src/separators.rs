@@ -5,7 +5,7 @@
 use pgrx::prelude::*;
 
 /// Why the worker would reject `pattern` as a separator regex, or null when it accepts it.
-#[pg_extern(immutable, parallel_safe, create_or_replace)]
+#[pg_extern(immutable, parallel_safe, create_or_replace, schema = "ai_extra")]
 fn _separator_regex_error(pattern: &str) -> Option<String> {
     for p in [pattern.to_string(), format!("({pattern})")] {
         if let Err(e) = regex::Regex::new(&providers::pyregex::translate_python(&p)) {

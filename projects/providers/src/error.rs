@@ -126,6 +126,11 @@ impl Error {
         }
     }
 
+    /// Whether no answer arrived at all (no connection, a broken one, a timeout).
+    pub fn is_transport(&self) -> bool {
+        matches!(self.kind, ErrorKind::Connect | ErrorKind::Timeout)
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.kind == ErrorKind::Cancelled
     }

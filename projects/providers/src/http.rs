@@ -267,7 +267,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(provider: &'static str, body: &[u
     })
 }
 
-fn transport_error(provider: &'static str, e: reqwest::Error, secret: Option<&str>) -> Error {
+pub(crate) fn transport_error(provider: &'static str, e: reqwest::Error, secret: Option<&str>) -> Error {
     let timeout = e.is_timeout();
     let builder = e.is_builder();
     // The URL is left out: it may carry credentials (http://user:pass@host).

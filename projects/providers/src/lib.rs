@@ -16,6 +16,7 @@ pub mod blocking;
 pub mod cohere;
 pub mod datasets;
 pub mod error;
+pub mod executor;
 pub mod http;
 pub mod local;
 pub mod ollama;

@@ -3,17 +3,17 @@
 create or replace function ai.formatting_python_template(template pg_catalog.text default '$chunk')
 returns pg_catalog.jsonb
 as $func$
-    select pg_catalog.jsonb_build_object
+    select ai_extra._strip_null_keys(pg_catalog.jsonb_build_object
     ( 'implementation', 'python_template'
     , 'config_type', 'formatting'
     , 'template', template
-    )
+    ))
 $func$ language sql immutable security invoker
 set search_path to pg_catalog, pg_temp;
 
 -- The placeholders of a Python string.Template ($name, ${name}; $$ is a literal $). Raises on a
 -- `$` that starts no valid placeholder, as Python's Template.substitute does.
-create or replace function ai._python_template_placeholders(template pg_catalog.text)
+create or replace function ai_extra._python_template_placeholders(template pg_catalog.text)
 returns pg_catalog.text[]
 as $func$
 declare
@@ -37,6 +37,9 @@ end;
 $func$ language plpgsql immutable security invoker
 set search_path to pg_catalog, pg_temp;
 
+-- pgai's checks: the template has $chunk, and the source has no column named chunk (the
+-- template's $chunk could not tell them apart). Then this project's: every other placeholder is
+-- a column of the source (the worker could not fill it in otherwise).
 create or replace function ai._validate_formatting_python_template
 ( config pg_catalog.jsonb
 , source_schema pg_catalog.name
@@ -45,19 +48,24 @@ create or replace function ai._validate_formatting_python_template
 as $func$
 declare
     _template pg_catalog.text = config operator(pg_catalog.->>) 'template';
+    _columns pg_catalog.name[];
     _name pg_catalog.text;
 begin
-    if _template is null then
-        raise exception 'formatting template must not be null; the default is ''$chunk''';
+    if _template is null or _template not like '%$chunk%' then
+        raise exception 'template must contain $chunk placeholder';
     end if;
-    foreach _name in array ai._python_template_placeholders(_template) loop
-        if _name operator(pg_catalog.=) 'chunk' then
-            continue;
-        end if;
-        perform 1 from pg_catalog.pg_attribute a
-        where a.attrelid operator(pg_catalog.=) pg_catalog.format('%I.%I', source_schema, source_table)::pg_catalog.regclass
-          and a.attname operator(pg_catalog.=) _name and a.attnum operator(pg_catalog.>) 0 and not a.attisdropped;
-        if not found then
+    select pg_catalog.array_agg(a.attname) into _columns
+    from pg_catalog.pg_class k
+    join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) k.relnamespace
+    join pg_catalog.pg_attribute a on a.attrelid operator(pg_catalog.=) k.oid
+    where n.nspname operator(pg_catalog.=) source_schema
+      and k.relname operator(pg_catalog.=) source_table
+      and a.attnum operator(pg_catalog.>) 0 and not a.attisdropped;
+    if 'chunk' operator(pg_catalog.=) any(_columns) then
+        raise exception 'formatting_python_template may not be used when source table has a column named "chunk"';
+    end if;
+    foreach _name in array ai_extra._python_template_placeholders(_template) loop
+        if _name operator(pg_catalog.<>) 'chunk' and not (_name operator(pg_catalog.=) any(_columns)) then
             raise exception 'formatting template refers to $%, which is not a column of %', _name,
                 pg_catalog.format('%I.%I', source_schema, source_table)
                 using hint = '$chunk is the chunk; any other $name must be a source column';
@@ -73,14 +81,21 @@ create or replace function ai._validate_formatting
 , source_table pg_catalog.name
 ) returns void
 as $func$
+declare
+    _config_type pg_catalog.text;
 begin
-    perform ai._check_config(config, 'formatting', 'ai.formatting_python_template()');
+    if pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object' then
+        raise exception 'formatting config is not a jsonb object';
+    end if;
+    _config_type = config operator(pg_catalog.->>) 'config_type';
+    if _config_type is null or _config_type operator(pg_catalog.<>) 'formatting' then
+        raise exception 'invalid config_type for formatting config';
+    end if;
     case config operator(pg_catalog.->>) 'implementation'
         when 'python_template' then
             perform ai._validate_formatting_python_template(config, source_schema, source_table);
         else
-            raise exception 'unrecognized formatting implementation %',
-                coalesce(pg_catalog.quote_literal(config operator(pg_catalog.->>) 'implementation'), 'null');
+            raise exception 'unrecognized formatting implementation';
     end case;
 end;
 $func$ language plpgsql stable security invoker

@@ -1,26 +1,7 @@
 -- Embedding configs: which model embeds the chunks, with which settings. Keys hold secret
--- *names* only (api_key_name); the key values never enter the catalog.
-
-create or replace function ai._validate_dimensions(dimensions pg_catalog.int4) returns void
-as $func$
-begin
-    if dimensions is null or dimensions operator(pg_catalog.<=) 0 or dimensions operator(pg_catalog.>) 16000 then
-        raise exception 'dimensions must be between 1 and 16000 (got %)', coalesce(dimensions::text, 'null')
-            using hint = 'give the number of dimensions the model returns, e.g. 1536 for text-embedding-3-small';
-    end if;
-end;
-$func$ language plpgsql immutable security invoker
-set search_path to pg_catalog, pg_temp;
-
-create or replace function ai._validate_secret_name(api_key_name pg_catalog.text) returns void
-as $func$
-begin
-    if api_key_name is not null and api_key_name operator(pg_catalog.!~) '^[A-Za-z0-9_.]+$' then
-        raise exception 'api_key_name % may hold only letters, digits, _ and .', pg_catalog.quote_literal(api_key_name);
-    end if;
-end;
-$func$ language plpgsql immutable security invoker
-set search_path to pg_catalog, pg_temp;
+-- *names* only (api_key_name); the key values never enter the catalog. The builders check
+-- nothing but voyage's input_type (an argument passed as null is left out);
+-- ai._validate_embedding, which create_vectorizer calls, does.
 
 create or replace function ai.embedding_openai
 ( model pg_catalog.text
@@ -30,11 +11,7 @@ create or replace function ai.embedding_openai
 , base_url pg_catalog.text default null
 ) returns pg_catalog.jsonb
 as $func$
-begin
-    if model is null then raise exception 'model is required, e.g. ''text-embedding-3-small'''; end if;
-    perform ai._validate_dimensions(dimensions);
-    perform ai._validate_secret_name(api_key_name);
-    return ai._strip_null_keys(pg_catalog.jsonb_build_object
+    select ai_extra._strip_null_keys(pg_catalog.jsonb_build_object
     ( 'implementation', 'openai'
     , 'config_type', 'embedding'
     , 'model', model
@@ -42,9 +19,8 @@ begin
     , 'user', chat_user
     , 'api_key_name', api_key_name
     , 'base_url', base_url
-    ));
-end;
-$func$ language plpgsql immutable security invoker
+    ))
+$func$ language sql immutable security invoker
 set search_path to pg_catalog, pg_temp;
 
 create or replace function ai.embedding_ollama
@@ -55,13 +31,7 @@ create or replace function ai.embedding_ollama
 , keep_alive pg_catalog.text default null
 ) returns pg_catalog.jsonb
 as $func$
-begin
-    if model is null then raise exception 'model is required, e.g. ''nomic-embed-text'''; end if;
-    perform ai._validate_dimensions(dimensions);
-    if options is not null and pg_catalog.jsonb_typeof(options) operator(pg_catalog.<>) 'object' then
-        raise exception 'options must be a json object of Ollama model options, e.g. ''{"num_ctx": 4096}''';
-    end if;
-    return ai._strip_null_keys(pg_catalog.jsonb_build_object
+    select ai_extra._strip_null_keys(pg_catalog.jsonb_build_object
     ( 'implementation', 'ollama'
     , 'config_type', 'embedding'
     , 'model', model
@@ -69,9 +39,8 @@ begin
     , 'base_url', base_url
     , 'options', options
     , 'keep_alive', keep_alive
-    ));
-end;
-$func$ language plpgsql immutable security invoker
+    ))
+$func$ language sql immutable security invoker
 set search_path to pg_catalog, pg_temp;
 
 create or replace function ai.embedding_voyageai
@@ -82,13 +51,12 @@ create or replace function ai.embedding_voyageai
 ) returns pg_catalog.jsonb
 as $func$
 begin
-    if model is null then raise exception 'model is required, e.g. ''voyage-3'''; end if;
-    perform ai._validate_dimensions(dimensions);
-    perform ai._validate_secret_name(api_key_name);
     if input_type is not null and input_type not in ('query', 'document') then
-        raise exception 'input_type must be null, ''query'' or ''document'' (got %)', pg_catalog.quote_literal(input_type);
+        -- pgai's only check at build time
+        raise exception 'invalid input_type for voyage ai "%"', input_type
+            using hint = 'pass input_type => ''query'', ''document'' or null';
     end if;
-    return ai._strip_null_keys(pg_catalog.jsonb_build_object
+    return ai_extra._strip_null_keys(pg_catalog.jsonb_build_object
     ( 'implementation', 'voyageai'
     , 'config_type', 'embedding'
     , 'model', model
@@ -100,51 +68,61 @@ end;
 $func$ language plpgsql immutable security invoker
 set search_path to pg_catalog, pg_temp;
 
--- A sentence-transformers model run locally: by the worker, and by ai.sentence_transformers_embed
--- in a backend (ai.vectorizer_embed). `model` names a directory in the models directory
--- (ai.models_dir / PGAI_MODELS_DIR); `engine` (onnx, candle, auto) overrides the automatic choice.
-create or replace function ai.embedding_sentence_transformers
+-- A sentence-transformers model run locally (this project's addition): by the worker, and by
+-- ai_extra.sentence_transformers_embed in a backend (ai.vectorizer_embed). `model` names a directory
+-- in the models directory (ai.models_dir / PGAI_MODELS_DIR); `engine` (onnx, candle, auto)
+-- overrides the automatic choice.
+create or replace function ai_extra.embedding_sentence_transformers
 ( model pg_catalog.text default 'all-MiniLM-L6-v2'
 , dimensions pg_catalog.int4 default 384
 , engine pg_catalog.text default null
 ) returns pg_catalog.jsonb
 as $func$
-begin
-    if model is null or pg_catalog.btrim(model) operator(pg_catalog.=) '' then
-        raise exception 'model is required, e.g. ''all-MiniLM-L6-v2''';
-    end if;
-    perform ai._validate_dimensions(dimensions);
-    if engine is not null and pg_catalog.lower(engine) not in ('onnx', 'candle', 'auto') then
-        raise exception 'engine must be null, ''onnx'', ''candle'' or ''auto'' (got %)', pg_catalog.quote_literal(engine);
-    end if;
-    return ai._strip_null_keys(pg_catalog.jsonb_build_object
+    select ai_extra._strip_null_keys(pg_catalog.jsonb_build_object
     ( 'implementation', 'sentence_transformers'
     , 'config_type', 'embedding'
     , 'model', model
     , 'dimensions', dimensions
     , 'engine', pg_catalog.lower(engine)
-    ));
-end;
-$func$ language plpgsql immutable security invoker
+    ))
+$func$ language sql immutable security invoker
 set search_path to pg_catalog, pg_temp;
 
+-- pgai's checks (shape, config_type, implementation), then this project's: a model, and an
+-- engine the local implementation knows.
 create or replace function ai._validate_embedding(config pg_catalog.jsonb) returns void
 as $func$
+declare
+    _config_type pg_catalog.text;
+    _implementation pg_catalog.text;
 begin
-    if config is null then
-        raise exception 'embedding is required: pass embedding => ai.embedding_openai(''text-embedding-3-small'', 1536) or another ai.embedding_* config';
+    if pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object' then
+        raise exception 'embedding config is not a jsonb object';
     end if;
-    perform ai._check_config(config, 'embedding', 'an ai.embedding_* function');
-    if config operator(pg_catalog.->>) 'implementation' is null
-       or config operator(pg_catalog.->>) 'implementation' not in ('openai', 'ollama', 'voyageai', 'sentence_transformers') then
-        raise exception 'unrecognized embedding implementation %; expected openai, ollama, voyageai or sentence_transformers',
-            coalesce(pg_catalog.quote_literal(config operator(pg_catalog.->>) 'implementation'), 'null');
+    _config_type = config operator(pg_catalog.->>) 'config_type';
+    if _config_type is null or _config_type operator(pg_catalog.<>) 'embedding' then
+        raise exception 'invalid config_type for embedding config';
     end if;
+    _implementation = config operator(pg_catalog.->>) 'implementation';
+    case _implementation
+        when 'openai', 'ollama', 'voyageai', 'sentence_transformers' then
+            null;
+        else
+            if _implementation is null then
+                raise exception 'embedding implementation not specified';
+            else
+                raise exception 'invalid embedding implementation: "%"', _implementation;
+            end if;
+    end case;
     if config operator(pg_catalog.->>) 'model' is null then
-        raise exception 'embedding config has no model';
+        raise exception 'embedding config has no model'
+            using hint = 'name the model, e.g. ai.embedding_openai(''text-embedding-3-small'', 1536)';
     end if;
-    perform ai._validate_dimensions((config operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4);
-    perform ai._validate_secret_name(config operator(pg_catalog.->>) 'api_key_name');
+    if _implementation operator(pg_catalog.=) 'sentence_transformers'
+       and config operator(pg_catalog.->>) 'engine' not in ('onnx', 'candle', 'auto') then
+        raise exception 'engine must be null, ''onnx'', ''candle'' or ''auto'' (got %)',
+            pg_catalog.quote_literal(config operator(pg_catalog.->>) 'engine');
+    end if;
 end;
 $func$ language plpgsql immutable security invoker
 set search_path to pg_catalog, pg_temp;
@@ -152,7 +130,7 @@ set search_path to pg_catalog, pg_temp;
 -- The dimensions of the models whose size the extension knows: create_vectorizer refuses a
 -- config that asks a model for another size (the target column would never match what the
 -- model returns). exact: the model has one size; otherwise `dims` is the most it returns.
-create or replace function ai._known_model_dimensions(implementation pg_catalog.text, model pg_catalog.text
+create or replace function ai_extra._known_model_dimensions(implementation pg_catalog.text, model pg_catalog.text
 , out dims pg_catalog.int4, out exact pg_catalog.bool)
 as $func$
     select k.dims, k.exact
@@ -178,14 +156,14 @@ as $func$
             else _known_model_dimensions.model end
 $func$ language sql immutable security invoker set search_path to pg_catalog, pg_temp;
 
-create or replace function ai._validate_model_dimensions(config pg_catalog.jsonb) returns void
+create or replace function ai_extra._validate_model_dimensions(config pg_catalog.jsonb) returns void
 as $func$
 declare
     _model pg_catalog.text = config operator(pg_catalog.->>) 'model';
     _dims pg_catalog.int4 = (config operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4;
     _k record;
 begin
-    select * into _k from ai._known_model_dimensions(config operator(pg_catalog.->>) 'implementation', _model);
+    select * into _k from ai_extra._known_model_dimensions(config operator(pg_catalog.->>) 'implementation', _model);
     if _k.dims is null then
         return;
     end if;

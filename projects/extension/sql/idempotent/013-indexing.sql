@@ -1,10 +1,12 @@
 -- Indexing configs: the vector index created on the target table once it is large enough.
+-- The builders check nothing (an argument passed as null is left out); ai._validate_indexing,
+-- which create_vectorizer calls, does.
 
 create or replace function ai.indexing_none() returns pg_catalog.jsonb
 as $func$ select '{"implementation": "none", "config_type": "indexing"}'::pg_catalog.jsonb $func$
 language sql immutable security invoker set search_path to pg_catalog, pg_temp;
 
--- Resolved by create_vectorizer: diskann with pgvectorscale, else hnsw; none without scheduling.
+-- Resolved by create_vectorizer from the setting ai.indexing_default (ai._resolve_indexing_default).
 create or replace function ai.indexing_default() returns pg_catalog.jsonb
 as $func$ select '{"implementation": "default", "config_type": "indexing"}'::pg_catalog.jsonb $func$
 language sql immutable security invoker set search_path to pg_catalog, pg_temp;
@@ -20,8 +22,7 @@ create or replace function ai.indexing_diskann
 , create_when_queue_empty pg_catalog.bool default true
 ) returns pg_catalog.jsonb
 as $func$
-declare
-    _config pg_catalog.jsonb = ai._strip_null_keys(pg_catalog.jsonb_build_object
+    select ai_extra._strip_null_keys(pg_catalog.jsonb_build_object
     ( 'implementation', 'diskann'
     , 'config_type', 'indexing'
     , 'min_rows', min_rows
@@ -32,12 +33,8 @@ declare
     , 'num_dimensions', num_dimensions
     , 'num_bits_per_dimension', num_bits_per_dimension
     , 'create_when_queue_empty', create_when_queue_empty
-    ));
-begin
-    perform ai._validate_indexing_diskann(_config);
-    return _config;
-end;
-$func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
+    ))
+$func$ language sql immutable security invoker set search_path to pg_catalog, pg_temp;
 
 create or replace function ai.indexing_hnsw
 ( min_rows pg_catalog.int4 default 100000
@@ -47,8 +44,7 @@ create or replace function ai.indexing_hnsw
 , create_when_queue_empty pg_catalog.bool default true
 ) returns pg_catalog.jsonb
 as $func$
-declare
-    _config pg_catalog.jsonb = ai._strip_null_keys(pg_catalog.jsonb_build_object
+    select ai_extra._strip_null_keys(pg_catalog.jsonb_build_object
     ( 'implementation', 'hnsw'
     , 'config_type', 'indexing'
     , 'min_rows', min_rows
@@ -56,47 +52,50 @@ declare
     , 'm', m
     , 'ef_construction', ef_construction
     , 'create_when_queue_empty', create_when_queue_empty
-    ));
-begin
-    perform ai._validate_indexing_hnsw(_config);
-    return _config;
-end;
-$func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
+    ))
+$func$ language sql immutable security invoker set search_path to pg_catalog, pg_temp;
 
-create or replace function ai._validate_min_rows(config pg_catalog.jsonb) returns void
+-- The numbers pgai leaves to the index build (which would fail in a worker, long after
+-- create_vectorizer returned): checked here, after pgai's checks, when present.
+create or replace function ai_extra._validate_indexing_ranges(config pg_catalog.jsonb) returns void
 as $func$
+declare
+    _k record;
+    _v pg_catalog.numeric;
 begin
-    if (config operator(pg_catalog.->>) 'min_rows')::pg_catalog.int4 operator(pg_catalog.<) 0 then
-        raise exception 'min_rows must be 0 or more (got %)', config operator(pg_catalog.->>) 'min_rows';
-    end if;
+    for _k in
+        select * from
+        ( values ('min_rows', 0::pg_catalog.numeric, null::pg_catalog.numeric)
+               , ('num_neighbors', 10, null), ('search_list_size', 10, null), ('max_alpha', 1.0, null)
+               , ('num_dimensions', 0, null), ('num_bits_per_dimension', 1, 8)
+               , ('m', 2, 100), ('ef_construction', 4, 1000)
+        ) r(key, lo, hi)
+        where config operator(pg_catalog.?) r.key
+          and pg_catalog.jsonb_typeof(config operator(pg_catalog.->) r.key) operator(pg_catalog.<>) 'null'
+    loop
+        if pg_catalog.jsonb_typeof(config operator(pg_catalog.->) _k.key) operator(pg_catalog.<>) 'number' then
+            raise exception '% must be a number', _k.key;
+        end if;
+        _v = (config operator(pg_catalog.->>) _k.key)::pg_catalog.numeric;
+        if _v operator(pg_catalog.<) _k.lo or _v operator(pg_catalog.>) _k.hi then
+            raise exception '% must be %', _k.key,
+                case when _k.hi is null then pg_catalog.format('%s or more (got %s)', _k.lo, _v)
+                     else pg_catalog.format('between %s and %s (got %s)', _k.lo, _k.hi, _v) end;
+        end if;
+    end loop;
 end;
 $func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
 
 create or replace function ai._validate_indexing_diskann(config pg_catalog.jsonb) returns void
 as $func$
 declare
-    _v pg_catalog.text;
+    _storage_layout pg_catalog.text = config operator(pg_catalog.->>) 'storage_layout';
 begin
-    perform ai._validate_min_rows(config);
-    _v = config operator(pg_catalog.->>) 'storage_layout';
-    if _v is not null and _v not in ('memory_optimized', 'plain') then
-        raise exception 'storage_layout must be ''memory_optimized'' or ''plain'' (got %)', pg_catalog.quote_literal(_v);
+    if _storage_layout is not null and _storage_layout not in ('memory_optimized', 'plain') then
+        raise exception 'invalid storage_layout'
+            using detail = pg_catalog.format('storage_layout must be memory_optimized or plain (got %s)', pg_catalog.quote_literal(_storage_layout));
     end if;
-    if (config operator(pg_catalog.->>) 'num_neighbors')::pg_catalog.int4 operator(pg_catalog.<) 10 then
-        raise exception 'num_neighbors must be 10 or more (got %)', config operator(pg_catalog.->>) 'num_neighbors';
-    end if;
-    if (config operator(pg_catalog.->>) 'search_list_size')::pg_catalog.int4 operator(pg_catalog.<) 10 then
-        raise exception 'search_list_size must be 10 or more (got %)', config operator(pg_catalog.->>) 'search_list_size';
-    end if;
-    if (config operator(pg_catalog.->>) 'max_alpha')::pg_catalog.float8 operator(pg_catalog.<) 1.0 then
-        raise exception 'max_alpha must be 1.0 or more (got %)', config operator(pg_catalog.->>) 'max_alpha';
-    end if;
-    if (config operator(pg_catalog.->>) 'num_dimensions')::pg_catalog.int4 operator(pg_catalog.<) 0 then
-        raise exception 'num_dimensions must be 0 or more (got %)', config operator(pg_catalog.->>) 'num_dimensions';
-    end if;
-    if (config operator(pg_catalog.->>) 'num_bits_per_dimension')::pg_catalog.int4 not between 1 and 8 then
-        raise exception 'num_bits_per_dimension must be between 1 and 8 (got %)', config operator(pg_catalog.->>) 'num_bits_per_dimension';
-    end if;
+    perform ai_extra._validate_indexing_ranges(config);
 end;
 $func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
 
@@ -104,37 +103,42 @@ create or replace function ai._validate_indexing_hnsw(config pg_catalog.jsonb) r
 as $func$
 declare
     _opclass pg_catalog.text = config operator(pg_catalog.->>) 'opclass';
-    _m pg_catalog.int4 = (config operator(pg_catalog.->>) 'm')::pg_catalog.int4;
-    _ef pg_catalog.int4 = (config operator(pg_catalog.->>) 'ef_construction')::pg_catalog.int4;
 begin
-    perform ai._validate_min_rows(config);
-    if _opclass is null or _opclass not in ('vector_cosine_ops', 'vector_l1_ops', 'vector_ip_ops', 'vector_l2_ops') then
-        raise exception 'opclass must be one of vector_cosine_ops, vector_l2_ops, vector_ip_ops, vector_l1_ops (got %)',
-            coalesce(pg_catalog.quote_literal(_opclass), 'null');
+    if _opclass is not null and _opclass not in ('vector_ip_ops', 'vector_cosine_ops', 'vector_l1_ops') then
+        raise exception 'invalid opclass'
+            using detail = pg_catalog.format('opclass must be vector_cosine_ops, vector_ip_ops or vector_l1_ops (got %s)', pg_catalog.quote_literal(_opclass));
     end if;
-    if _m not between 2 and 100 then
-        raise exception 'm must be between 2 and 100 (got %)', _m;
-    end if;
-    if _ef not between 4 and 1000 then
-        raise exception 'ef_construction must be between 4 and 1000 (got %)', _ef;
-    end if;
-    if _ef operator(pg_catalog.<) (2 operator(pg_catalog.*) coalesce(_m, 16)) then
-        raise exception 'ef_construction must be at least twice m (got ef_construction %, m %)', _ef, coalesce(_m, 16);
-    end if;
+    perform ai_extra._validate_indexing_ranges(config);
 end;
 $func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
 
 create or replace function ai._validate_indexing(config pg_catalog.jsonb) returns void
 as $func$
+declare
+    _config_type pg_catalog.text;
+    _implementation pg_catalog.text;
 begin
-    perform ai._check_config(config, 'indexing', 'an ai.indexing_* function');
-    case config operator(pg_catalog.->>) 'implementation'
-        when 'none' then null;
-        when 'default' then null;
-        when 'diskann' then perform ai._validate_indexing_diskann(config);
-        when 'hnsw' then perform ai._validate_indexing_hnsw(config);
-        else raise exception 'unrecognized indexing implementation %; expected none, default, diskann or hnsw',
-            coalesce(pg_catalog.quote_literal(config operator(pg_catalog.->>) 'implementation'), 'null');
+    if pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object' then
+        raise exception 'indexing config is not a jsonb object';
+    end if;
+    _config_type = config operator(pg_catalog.->>) 'config_type';
+    if _config_type is null or _config_type operator(pg_catalog.<>) 'indexing' then
+        raise exception 'invalid config_type for indexing config';
+    end if;
+    _implementation = config operator(pg_catalog.->>) 'implementation';
+    case _implementation
+        when 'none' then
+            null;
+        when 'diskann' then
+            perform ai._validate_indexing_diskann(config);
+        when 'hnsw' then
+            perform ai._validate_indexing_hnsw(config);
+        else
+            if _implementation is null then
+                raise exception 'indexing implementation not specified';
+            else
+                raise exception 'invalid indexing implementation: "%"', _implementation;
+            end if;
     end case;
 end;
 $func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;

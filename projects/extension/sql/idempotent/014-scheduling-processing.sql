@@ -1,10 +1,11 @@
--- Scheduling configs (when a vectorizer runs in the database) and processing configs (how the worker batches).
+-- Scheduling configs (when a vectorizer runs in the database) and processing configs (how the
+-- worker batches). The builders check nothing; the validators, which create_vectorizer calls, do.
 
 create or replace function ai.scheduling_none() returns pg_catalog.jsonb
 as $func$ select '{"implementation": "none", "config_type": "scheduling"}'::pg_catalog.jsonb $func$
 language sql immutable security invoker set search_path to pg_catalog, pg_temp;
 
--- Resolved by create_vectorizer: TimescaleDB when installed, else none.
+-- Resolved by create_vectorizer from the setting ai.scheduling_default (ai._resolve_scheduling_default).
 create or replace function ai.scheduling_default() returns pg_catalog.jsonb
 as $func$ select '{"implementation": "default", "config_type": "scheduling"}'::pg_catalog.jsonb $func$
 language sql immutable security invoker set search_path to pg_catalog, pg_temp;
@@ -16,51 +17,60 @@ create or replace function ai.scheduling_timescaledb
 , timezone pg_catalog.text default null
 ) returns pg_catalog.jsonb
 as $func$
-begin
-    if schedule_interval is null or schedule_interval operator(pg_catalog.<=) interval '0' then
-        raise exception 'schedule_interval must be a positive interval (got %)', coalesce(schedule_interval::text, 'null');
-    end if;
-    return ai._strip_null_keys(pg_catalog.jsonb_build_object
+    select ai_extra._strip_null_keys(pg_catalog.jsonb_build_object
     ( 'implementation', 'timescaledb'
     , 'config_type', 'scheduling'
     , 'schedule_interval', schedule_interval
     , 'initial_start', initial_start
     , 'fixed_schedule', fixed_schedule
     , 'timezone', timezone
-    ));
-end;
-$func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
+    ))
+$func$ language sql immutable security invoker set search_path to pg_catalog, pg_temp;
 
+-- The setting ai.scheduling_default names the default: scheduling_timescaledb, or this
+-- project's scheduling_worker (vectorizers that the workers, the in-database one included,
+-- process and index); anything else, or nothing, is none. Installed extensions play no part.
 create or replace function ai._resolve_scheduling_default() returns pg_catalog.jsonb
 as $func$
-    select case
-        when exists (select 1 from pg_catalog.pg_extension where extname operator(pg_catalog.=) 'timescaledb')
-            then ai.scheduling_timescaledb()
-        when ai._worker_serves_this_database()
-            then '{"implementation": "worker", "config_type": "scheduling"}'::pg_catalog.jsonb
+    select case pg_catalog.current_setting('ai.scheduling_default', true)
+        when 'scheduling_timescaledb' then ai.scheduling_timescaledb()
+        when 'scheduling_worker' then '{"implementation": "worker", "config_type": "scheduling"}'::pg_catalog.jsonb
         else ai.scheduling_none() end
 $func$ language sql volatile security invoker set search_path to pg_catalog, pg_temp;
 
+-- The setting ai.indexing_default names the default: indexing_diskann or indexing_hnsw (with
+-- their defaults); anything else, or nothing, is none.
 create or replace function ai._resolve_indexing_default() returns pg_catalog.jsonb
 as $func$
-    select case when exists (select 1 from pg_catalog.pg_extension where extname operator(pg_catalog.=) 'vectorscale')
-        then ai.indexing_diskann() else ai.indexing_hnsw() end
+    select case pg_catalog.current_setting('ai.indexing_default', true)
+        when 'indexing_diskann' then ai.indexing_diskann()
+        when 'indexing_hnsw' then ai.indexing_hnsw()
+        else ai.indexing_none() end
 $func$ language sql volatile security invoker set search_path to pg_catalog, pg_temp;
 
 create or replace function ai._validate_scheduling(config pg_catalog.jsonb) returns void
 as $func$
+declare
+    _config_type pg_catalog.text;
+    _implementation pg_catalog.text;
 begin
-    perform ai._check_config(config, 'scheduling', 'an ai.scheduling_* function');
-    case config operator(pg_catalog.->>) 'implementation'
-        when 'none' then null;
-        when 'default' then null;
-        when 'worker' then null;
-        when 'timescaledb' then
-            if (config operator(pg_catalog.->>) 'schedule_interval')::pg_catalog.interval operator(pg_catalog.<=) interval '0' then
-                raise exception 'schedule_interval must be a positive interval';
+    if pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object' then
+        raise exception 'scheduling config is not a jsonb object';
+    end if;
+    _config_type = config operator(pg_catalog.->>) 'config_type';
+    if _config_type is null or _config_type operator(pg_catalog.<>) 'scheduling' then
+        raise exception 'invalid config_type for scheduling config';
+    end if;
+    _implementation = config operator(pg_catalog.->>) 'implementation';
+    case _implementation
+        when 'none', 'timescaledb', 'worker' then
+            null;
+        else
+            if _implementation is null then
+                raise exception 'scheduling implementation not specified';
+            else
+                raise exception 'unrecognized scheduling implementation: "%"', _implementation;
             end if;
-        else raise exception 'unrecognized scheduling implementation %; expected none, default, worker or timescaledb',
-            coalesce(pg_catalog.quote_literal(config operator(pg_catalog.->>) 'implementation'), 'null');
     end case;
 end;
 $func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
@@ -70,42 +80,59 @@ create or replace function ai.processing_default
 , concurrency pg_catalog.int4 default null
 ) returns pg_catalog.jsonb
 as $func$
-declare
-    _config pg_catalog.jsonb = ai._strip_null_keys(pg_catalog.jsonb_build_object
+    select ai_extra._strip_null_keys(pg_catalog.jsonb_build_object
     ( 'implementation', 'default'
     , 'config_type', 'processing'
     , 'batch_size', batch_size
     , 'concurrency', concurrency
-    ));
-begin
-    perform ai._validate_processing(_config);
-    return _config;
-end;
-$func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
+    ))
+$func$ language sql immutable security invoker set search_path to pg_catalog, pg_temp;
 
 create or replace function ai._validate_processing(config pg_catalog.jsonb) returns void
 as $func$
 declare
-    _batch pg_catalog.int4;
-    _conc pg_catalog.int4;
+    _config_type pg_catalog.text;
+    _implementation pg_catalog.text;
+    _key pg_catalog.text;
+    _max pg_catalog.int4;
+    _value pg_catalog.numeric;
 begin
-    if config is null or pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object'
-       or config operator(pg_catalog.->>) 'config_type' is distinct from 'processing'
-       or config operator(pg_catalog.->>) 'implementation' is distinct from 'default' then
-        raise exception 'processing must be a config made by ai.processing_default()';
+    if pg_catalog.jsonb_typeof(config) operator(pg_catalog.<>) 'object' then
+        raise exception 'processing config is not a jsonb object';
     end if;
-    _batch = (config operator(pg_catalog.->>) 'batch_size')::pg_catalog.int4;
-    _conc = (config operator(pg_catalog.->>) 'concurrency')::pg_catalog.int4;
-    if _batch not between 1 and 2048 then
-        raise exception 'batch_size must be between 1 and 2048 (got %)', _batch;
+    _config_type = config operator(pg_catalog.->>) 'config_type';
+    if _config_type is null or _config_type operator(pg_catalog.<>) 'processing' then
+        raise exception 'invalid config_type for processing config';
     end if;
-    if _conc not between 1 and 50 then
-        raise exception 'concurrency must be between 1 and 50 (got %)', _conc;
-    end if;
+    _implementation = config operator(pg_catalog.->>) 'implementation';
+    case _implementation
+        when 'default' then
+            for _key, _max in select * from (values ('batch_size', 2048), ('concurrency', 50)) x loop
+                if config operator(pg_catalog.?) _key then
+                    if pg_catalog.jsonb_typeof(config operator(pg_catalog.->) _key) operator(pg_catalog.<>) 'number' then
+                        raise exception '% must be a number', _key;
+                    end if;
+                    _value = (config operator(pg_catalog.->>) _key)::pg_catalog.numeric;
+                    if _value operator(pg_catalog.>) _max then
+                        raise exception '% must be less than or equal to %', _key, _max;
+                    end if;
+                    if _value operator(pg_catalog.<) 1 then
+                        raise exception '% must be greater than 0', _key;
+                    end if;
+                end if;
+            end loop;
+        else
+            if _implementation is null then
+                raise exception 'processing implementation not specified';
+            else
+                raise exception 'unrecognized processing implementation: "%"', _implementation;
+            end if;
+    end case;
 end;
 $func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
 
--- Roles to grant a new vectorizer's objects to: the given ones plus the setting ai.grant_to_default.
+-- Roles to grant a new vectorizer's objects to: the given ones plus the comma-separated,
+-- trimmed entries of the setting ai.grant_to_default.
 create or replace function ai.grant_to(variadic grantees pg_catalog.name[]) returns pg_catalog.name[]
 as $func$
     select coalesce(pg_catalog.array_agg(distinct g), '{}')

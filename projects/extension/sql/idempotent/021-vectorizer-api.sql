@@ -1,29 +1,6 @@
--- The vectorizer's public API: create, drop, queue size, status.
-
-create or replace function ai._check_name(kind pg_catalog.text, value pg_catalog.text, param pg_catalog.text) returns pg_catalog.name
-as $func$
-begin
-    if value is null or value operator(pg_catalog.=) '' then
-        raise exception '% must not be empty', kind;
-    end if;
-    if pg_catalog.octet_length(value) operator(pg_catalog.>) 63 then
-        raise exception '% % is longer than 63 bytes', kind, pg_catalog.quote_ident(value)
-            using hint = pg_catalog.format('pass a shorter name with %s => ...', param);
-    end if;
-    return value::pg_catalog.name;
-end;
-$func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
-
--- A name argument of 63 bytes may be a longer name that PostgreSQL cut when it became a `name`
--- (silently, unlike in DDL): say so, since the objects get the shorter name.
-create or replace function ai._warn_name_limit(param pg_catalog.text, value pg_catalog.name) returns void
-as $func$
-begin
-    if pg_catalog.octet_length(value) operator(pg_catalog.>=) 63 then
-        raise notice '% % is 63 bytes long, the most PostgreSQL allows in a name: a longer name was cut to this', param, pg_catalog.quote_ident(value);
-    end if;
-end;
-$func$ language plpgsql immutable security invoker set search_path to pg_catalog, pg_temp;
+-- The vectorizer's public API: create, drop, queue size, status. create_vectorizer checks in
+-- pgai 0.7's order, with its messages; this project's further checks come after pgai's, where
+-- pgai would have failed later with PostgreSQL's own error or accepted what a worker cannot run.
 
 create or replace function ai.create_vectorizer
 ( source pg_catalog.regclass
@@ -45,124 +22,142 @@ create or replace function ai.create_vectorizer
 ) returns pg_catalog.int4
 as $func$
 declare
+    _missing_roles pg_catalog.name[];
     _source_schema pg_catalog.name;
     _source_table pg_catalog.name;
+    _relkind pg_catalog."char";
     _owner pg_catalog.oid;
+    _is_owner pg_catalog.bool;
+    _dimensions pg_catalog.int4;
     _source_pk pg_catalog.jsonb;
     _id pg_catalog.int4;
     _trigger_name pg_catalog.name;
+    _job_id pg_catalog.int8;
     _version pg_catalog.text;
+    _name pg_catalog.text;
 begin
-    if source is null then
-        raise exception 'source must name the table to vectorize';
-    end if;
-    -- a name argument given is a `name`: PostgreSQL cut a longer one to 63 bytes before we saw it
-    perform ai._warn_name_limit(x.param, x.value)
-    from (values ('destination', destination), ('target_schema', target_schema), ('target_table', target_table)
-               , ('view_schema', view_schema), ('view_name', view_name), ('queue_schema', queue_schema)
-               , ('queue_table', queue_table)) x(param, value);
-    select n.nspname, k.relname, k.relowner into _source_schema, _source_table, _owner
-    from pg_catalog.pg_class k join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) k.relnamespace
-    where k.oid operator(pg_catalog.=) source and k.relkind in ('r', 'p');
-    if not found then
-        raise exception 'source % is not a table: it is %', source,
-            (select case k.relkind when 'v' then 'a view' when 'm' then 'a materialized view' when 'f' then 'a foreign table'
-                                   when 'S' then 'a sequence' when 'i' then 'an index' else pg_catalog.format('of kind %s', k.relkind) end
-             from pg_catalog.pg_class k where k.oid operator(pg_catalog.=) source)
-            using hint = 'a vectorizer reads an ordinary or partitioned table with a primary key';
-    end if;
-    if not pg_catalog.pg_has_role(current_user, _owner, 'usage')
-       and not (select r.rolsuper from pg_catalog.pg_roles r where r.rolname operator(pg_catalog.=) current_user) then
-        raise exception 'only a superuser or the owner of % may create a vectorizer on it', source;
+    -- 1. grant_to: roles that do not exist are left out (public is PUBLIC)
+    if grant_to is not null then
+        select pg_catalog.array_agg(g) filter (where g operator(pg_catalog.<>) 'public' and pg_catalog.to_regrole(pg_catalog.quote_ident(g)) is null)
+             , pg_catalog.array_agg(g) filter (where g operator(pg_catalog.=) 'public' or pg_catalog.to_regrole(pg_catalog.quote_ident(g)) is not null)
+        into _missing_roles, grant_to
+        from pg_catalog.unnest(grant_to) g;
+        if _missing_roles is not null then
+            raise warning 'one or more grant_to roles do not exist: %', _missing_roles;
+        end if;
     end if;
 
+    -- 2. the two configurations without a default
+    if embedding is null then
+        raise exception 'embedding configuration is required';
+    end if;
+    if chunking is null then
+        raise exception 'chunking configuration is required';
+    end if;
+
+    -- 3. only the source's owner (or a member of its role) or a superuser
+    select n.nspname, k.relname, k.relowner, k.relkind
+    into strict _source_schema, _source_table, _owner, _relkind
+    from pg_catalog.pg_class k
+    join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) k.relnamespace
+    where k.oid operator(pg_catalog.=) source;
+    select pg_catalog.pg_has_role(current_user, _owner, 'MEMBER') or r.rolsuper into _is_owner
+    from pg_catalog.pg_roles r where r.rolname operator(pg_catalog.=) current_user;
+    if not _is_owner then
+        raise exception 'only a superuser or the owner of the source table may create a vectorizer on it'
+            using detail = pg_catalog.format('%s belongs to %s', source, pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(_owner)));
+    end if;
+
+    -- 4. the size of the target's vectors
+    _dimensions = (embedding operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4;
+    if _dimensions is null then
+        raise exception 'dimensions argument is required';
+    end if;
+
+    -- 5. a primary key to track rows by
+    _source_pk = ai._vectorizer_source_pk(source);
+    if _source_pk is null or pg_catalog.jsonb_array_length(_source_pk) operator(pg_catalog.=) 0 then
+        raise exception 'source table must have a primary key constraint'
+            using detail = case when _relkind not in ('r', 'p')
+                then pg_catalog.format('%s is not a table: a vectorizer reads an ordinary or partitioned table', source) end;
+    end if;
+
+    -- 6. the id (consumed even if a later step fails, as a sequence is)
+    _id = pg_catalog.nextval('ai.vectorizer_id_seq'::pg_catalog.regclass);
+
+    -- 7. names
+    -- a default name PostgreSQL cuts to 63 bytes: said, since the objects get the shorter name
+    for _name in
+        select x.value from (values
+            (coalesce(target_table::pg_catalog.text, destination operator(pg_catalog.||) '_store', _source_table operator(pg_catalog.||) '_embedding_store'))
+          , (coalesce(view_name::pg_catalog.text, destination::pg_catalog.text, _source_table operator(pg_catalog.||) '_embedding'))) x(value)
+        where pg_catalog.octet_length(x.value) operator(pg_catalog.>) 63
+    loop
+        raise notice 'the name % is longer than 63 bytes: PostgreSQL names the object %', pg_catalog.quote_ident(_name), pg_catalog.quote_ident(_name::pg_catalog.name);
+    end loop;
+    target_schema = coalesce(target_schema, _source_schema);
+    target_table = coalesce(target_table, destination operator(pg_catalog.||) '_store', _source_table operator(pg_catalog.||) '_embedding_store');
+    view_schema = coalesce(view_schema, _source_schema);
+    view_name = coalesce(view_name, destination, _source_table operator(pg_catalog.||) '_embedding');
+    _trigger_name = pg_catalog.format('_vectorizer_src_trg_%s', _id);
+    queue_schema = coalesce(queue_schema, 'ai');
+    queue_table = coalesce(queue_table, pg_catalog.format('_vectorizer_q_%s', _id));
+
+    -- 8. names already taken
+    if pg_catalog.to_regclass(pg_catalog.format('%I.%I', view_schema, view_name)) is not null then
+        raise exception 'an object named %.% already exists. specify an alternate destination explicitly', view_schema, view_name;
+    end if;
+    if pg_catalog.to_regclass(pg_catalog.format('%I.%I', target_schema, target_table)) is not null then
+        raise exception 'an object named %.% already exists. specify an alternate destination or target_table explicitly', target_schema, target_table;
+    end if;
+    if pg_catalog.to_regclass(pg_catalog.format('%I.%I', queue_schema, queue_table)) is not null then
+        raise exception 'an object named %.% already exists. specify an alternate queue_table explicitly', queue_schema, queue_table;
+    end if;
+
+    -- 9. the configurations, defaults resolved
     perform ai._validate_embedding(embedding);
-    perform ai._validate_model_dimensions(embedding);
     perform ai._validate_chunking(chunking, _source_schema, _source_table);
-    perform ai._validate_formatting(formatting, _source_schema, _source_table);
-    perform ai._validate_processing(processing);
-    perform ai._validate_scheduling(scheduling);
+    if indexing operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'default' then
+        indexing = ai._resolve_indexing_default();
+    end if;
     perform ai._validate_indexing(indexing);
-
+    perform ai._validate_formatting(formatting, _source_schema, _source_table);
     if scheduling operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'default' then
         scheduling = ai._resolve_scheduling_default();
     end if;
-    if indexing operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'default' then
-        indexing = case when scheduling operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'none'
-                        then ai.indexing_none() else ai._resolve_indexing_default() end;
-    end if;
+    perform ai._validate_scheduling(scheduling);
+    perform ai._validate_processing(processing);
+
+    -- 10. an index needs something that builds it
     if scheduling operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'none'
        and indexing operator(pg_catalog.->>) 'implementation' operator(pg_catalog.<>) 'none' then
-        raise exception 'automatic indexing needs scheduling: with scheduling => ai.scheduling_none(), pass indexing => ai.indexing_none()';
+        raise exception 'automatic indexing is not supported without scheduling. set indexing=>ai.indexing_none() when scheduling=>ai.scheduling_none()';
     end if;
-    if scheduling operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'timescaledb'
-       and not exists (select 1 from pg_catalog.pg_extension where extname operator(pg_catalog.=) 'timescaledb') then
-        raise exception 'scheduling_timescaledb needs the timescaledb extension, which is not installed'
-            using hint = 'install it, or pass scheduling => ai.scheduling_none() and run a worker (pgai vectorizer worker)';
-    end if;
+
+    -- this project's checks: what would otherwise fail below with PostgreSQL's error, or later
+    -- in every batch of a worker
+    perform ai_extra._validate_model_dimensions(embedding);
+    perform ai_extra._vectorizer_check_names(_source_pk, _source_schema, _source_table, target_schema, target_table
+        , view_schema, view_name, queue_schema, queue_table);
     if indexing operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'diskann'
        and not exists (select 1 from pg_catalog.pg_extension where extname operator(pg_catalog.=) 'vectorscale') then
-        raise exception 'indexing_diskann needs the vectorscale extension (pgvectorscale), which is not installed'
-            using hint = 'install it, or use indexing => ai.indexing_hnsw()';
+        raise warning 'indexing_diskann needs the vectorscale extension (pgvectorscale), which is not installed: the index cannot be built until it is';
     end if;
 
-    _source_pk = ai._vectorizer_source_pk(source);
-    if _source_pk is null then
-        raise exception 'source table % has no primary key: a vectorizer needs one to track rows', source;
-    end if;
-    if exists (select 1 from pg_catalog.jsonb_array_elements(_source_pk) e
-               where e operator(pg_catalog.->>) 'attname' in ('embedding_uuid', 'chunk_seq', 'chunk', 'embedding', 'queued_at')) then
-        raise exception 'a primary-key column of % is named like a column the vectorizer adds (embedding_uuid, chunk_seq, chunk, embedding, queued_at)', source;
-    end if;
-
-    target_schema = coalesce(target_schema, _source_schema);
-    view_schema = coalesce(view_schema, _source_schema);
-    queue_schema = coalesce(queue_schema, 'ai');
-    target_table = ai._check_name('target table', coalesce(target_table::pg_catalog.text,
-        case when destination is not null then destination operator(pg_catalog.||) '_store'
-             else _source_table operator(pg_catalog.||) '_embedding_store' end), 'target_table');
-    view_name = ai._check_name('view', coalesce(view_name::pg_catalog.text, destination::pg_catalog.text, _source_table operator(pg_catalog.||) '_embedding'), 'view_name');
-    for _trigger_name in select unnest(array[target_schema, view_schema, queue_schema]) loop
-        if not exists (select 1 from pg_catalog.pg_namespace where nspname operator(pg_catalog.=) _trigger_name) then
-            raise exception 'schema % does not exist', pg_catalog.quote_ident(_trigger_name);
-        end if;
-    end loop;
-    if target_schema operator(pg_catalog.=) view_schema and target_table operator(pg_catalog.=) view_name then
-        raise exception 'the target table and the view would both be named %.%', pg_catalog.quote_ident(target_schema), pg_catalog.quote_ident(target_table)
-            using hint = 'pass different target_table and view_name (or another destination)';
-    end if;
-    if ai._relation_exists(target_schema, target_table) then
-        raise exception 'target table %.% already exists', pg_catalog.quote_ident(target_schema), pg_catalog.quote_ident(target_table)
-            using hint = 'pass another destination or target_table';
-    end if;
-    if ai._relation_exists(view_schema, view_name) then
-        raise exception 'view %.% already exists', pg_catalog.quote_ident(view_schema), pg_catalog.quote_ident(view_name)
-            using hint = 'pass another destination or view_name';
-    end if;
-
-    _id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('ai.vectorizer', 'id'));
-    queue_table = ai._check_name('queue table', coalesce(queue_table::pg_catalog.text, pg_catalog.format('_vectorizer_q_%s', _id)), 'queue_table');
-    if (queue_schema, queue_table) in ((target_schema, target_table), (view_schema, view_name)) then
-        raise exception 'the queue table would be named %.%, like the target table or the view', pg_catalog.quote_ident(queue_schema), pg_catalog.quote_ident(queue_table)
-            using hint = 'pass another queue_table';
-    end if;
-    if ai._relation_exists(queue_schema, queue_table) then
-        raise exception 'queue table %.% already exists', pg_catalog.quote_ident(queue_schema), pg_catalog.quote_ident(queue_table)
-            using hint = 'pass another queue_table';
-    end if;
-    _trigger_name = pg_catalog.format('_vectorizer_src_trg_%s', _id);
-    select e.extversion into _version from pg_catalog.pg_extension e where e.extname operator(pg_catalog.=) 'ai';
-
-    if scheduling operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'timescaledb' then
-        scheduling = scheduling operator(pg_catalog.||) pg_catalog.jsonb_build_object('job_id', ai._vectorizer_schedule_job(_id, scheduling));
-    end if;
-
-    perform ai._vectorizer_create_target_table(_source_schema, _source_table, _source_pk, target_schema, target_table,
-        (embedding operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4);
-    perform ai._vectorizer_create_view(view_schema, view_name, _source_schema, _source_table, _source_pk, target_schema, target_table);
-    perform ai._vectorizer_create_queue_table(queue_schema, queue_table, _source_pk);
+    -- 11. the objects
+    perform ai._vectorizer_grant_to_source(_source_schema, _source_table, grant_to);
+    perform ai._vectorizer_create_target_table(_source_schema, _source_table, _source_pk, target_schema, target_table, _dimensions, grant_to);
+    perform ai._vectorizer_create_queue_table(queue_schema, queue_table, _source_pk, grant_to);
     perform ai._vectorizer_create_source_trigger(_trigger_name, queue_schema, queue_table, _source_schema, _source_table, _source_pk);
+    perform ai._vectorizer_create_view(view_schema, view_name, _source_schema, _source_table, _source_pk, target_schema, target_table, grant_to);
+    if scheduling operator(pg_catalog.->>) 'implementation' operator(pg_catalog.=) 'timescaledb' then
+        _job_id = ai._vectorizer_schedule_job(_id, scheduling);
+        if _job_id is not null then
+            scheduling = scheduling operator(pg_catalog.||) pg_catalog.jsonb_build_object('job_id', _job_id);
+        end if;
+    end if;
 
+    select e.extversion into _version from pg_catalog.pg_extension e where e.extname operator(pg_catalog.=) 'ai';
     insert into ai.vectorizer
     ( id, source_schema, source_table, source_pk, target_schema, target_table, view_schema, view_name
     , trigger_name, queue_schema, queue_table, config )
@@ -178,90 +173,183 @@ begin
       , 'scheduling', scheduling
       , 'processing', processing
       )
-    );  -- a trigger on ai.vectorizer records the pg_depend entries (025-vectorizer-dependencies.sql)
-
-    perform ai._vectorizer_grant(grant_to, _source_schema, _source_table, target_schema, target_table,
-        view_schema, view_name, queue_schema, queue_table);
+    );
+    perform ai._vectorizer_create_dependencies(_id);
+    perform ai._vectorizer_grant_to_vectorizer(grant_to);
 
     if enqueue_existing then
         execute pg_catalog.format('insert into %I.%I (%s) select %s from %I.%I',
-            queue_schema, queue_table, ai._pk_list(_source_pk), ai._pk_list(_source_pk), _source_schema, _source_table);
+            queue_schema, queue_table, ai_extra._pk_list(_source_pk), ai_extra._pk_list(_source_pk), _source_schema, _source_table);
     end if;
     return _id;
 end;
 $func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;
 
+-- Names that would collide among themselves or with the columns the vectorizer adds: refused
+-- with a message naming the fix (PostgreSQL's own error would come from deep inside the DDL).
+create or replace function ai_extra._vectorizer_check_names
+( source_pk pg_catalog.jsonb
+, source_schema pg_catalog.name, source_table pg_catalog.name
+, target_schema pg_catalog.name, target_table pg_catalog.name
+, view_schema pg_catalog.name, view_name pg_catalog.name
+, queue_schema pg_catalog.name, queue_table pg_catalog.name
+) returns void
+as $func$
+declare
+    _clash pg_catalog.name;
+begin
+    if (target_schema, target_table) operator(pg_catalog.=) (view_schema, view_name) then
+        raise exception 'the target table and the view would both be named %.%', pg_catalog.quote_ident(target_schema), pg_catalog.quote_ident(target_table)
+            using hint = 'pass different target_table and view_name (or another destination)';
+    end if;
+    if (queue_schema, queue_table) in ((target_schema, target_table), (view_schema, view_name)) then
+        raise exception 'the queue table would be named %.%, like the target table or the view', pg_catalog.quote_ident(queue_schema), pg_catalog.quote_ident(queue_table)
+            using hint = 'pass another queue_table';
+    end if;
+    select e operator(pg_catalog.->>) 'attname' into _clash
+    from pg_catalog.jsonb_array_elements(source_pk) e
+    where e operator(pg_catalog.->>) 'attname' in ('embedding_uuid', 'chunk_seq', 'chunk', 'embedding', 'queued_at')
+    limit 1;
+    if found then
+        raise exception 'a primary-key column of %.% is named %, like a column the vectorizer adds (embedding_uuid, chunk_seq, chunk, embedding, queued_at)',
+            pg_catalog.quote_ident(source_schema), pg_catalog.quote_ident(source_table), pg_catalog.quote_ident(_clash)
+            using hint = 'rename that column';
+    end if;
+    select a.attname into _clash
+    from pg_catalog.pg_attribute a
+    where a.attrelid operator(pg_catalog.=) pg_catalog.format('%I.%I', source_schema, source_table)::pg_catalog.regclass
+      and a.attnum operator(pg_catalog.>) 0 and not a.attisdropped
+      and a.attname in ('embedding_uuid', 'chunk_seq', 'chunk', 'embedding')
+    limit 1;
+    if found then
+        raise exception 'the source table has a column named %, which the vectorizer''s view also defines', pg_catalog.quote_ident(_clash)
+            using hint = 'rename that source column';
+    end if;
+end;
+$func$ language plpgsql stable security invoker set search_path to pg_catalog, pg_temp;
+
+-- Drops a vectorizer: its schedule, trigger and trigger function, queue table and catalog row;
+-- with drop_all also its view and target table.
 create or replace function ai.drop_vectorizer(vectorizer_id pg_catalog.int4, drop_all pg_catalog.bool default false) returns void
 as $func$
 declare
     _v ai.vectorizer;
 begin
-    select * into _v from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id for update;
-    if not found then
-        raise exception 'vectorizer % does not exist', vectorizer_id;
-    end if;
+    begin
+        select * into strict _v from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id for update;
+    exception when no_data_found then
+        raise exception 'query returned no rows' using errcode = 'no_data_found'
+            , detail = pg_catalog.format('vectorizer %s does not exist', vectorizer_id);
+    end;
     -- the row goes first, so the sql_drop event trigger finds nothing to clean up after us
     delete from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id;
-    perform ai._vectorizer_unschedule_job(_v.id, (_v.config operator(pg_catalog.#>>) '{scheduling,job_id}')::pg_catalog.int8);
-    if ai._relation_exists(_v.source_schema, _v.source_table) then
-        execute pg_catalog.format('drop trigger if exists %I on %I.%I', _v.trigger_name, _v.source_schema, _v.source_table);
-        execute pg_catalog.format('drop trigger if exists %I on %I.%I', _v.trigger_name operator(pg_catalog.||) '_truncate', _v.source_schema, _v.source_table);
-    end if;
-    execute pg_catalog.format('drop function if exists %I.%I()', _v.queue_schema, _v.trigger_name);
-    execute pg_catalog.format('drop function if exists %I.%I()', _v.queue_schema, _v.trigger_name operator(pg_catalog.||) '_truncate');
-    execute pg_catalog.format('drop table if exists %I.%I', _v.queue_schema, _v.queue_table);
-    if drop_all then
-        execute pg_catalog.format('drop view if exists %I.%I', _v.view_schema, _v.view_name);
-        execute pg_catalog.format('drop table if exists %I.%I', _v.target_schema, _v.target_table);
-    end if;
+    perform ai_extra._vectorizer_drop_objects(_v, drop_all, false);
 end;
 $func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;
 
--- Items waiting in a vectorizer's queue. Without exact_count, a count above 10,000 is
--- reported as the planner's estimate rather than scanned.
+-- What drop_vectorizer drops (after the catalog row). `guarded`: called by the sql_drop event
+-- trigger, which runs as its owner: an object is dropped only when the session user could drop
+-- it (roles granted ai usage may write the catalog rows that name the objects).
+create or replace function ai_extra._vectorizer_drop_objects(v ai.vectorizer, drop_all pg_catalog.bool, guarded pg_catalog.bool) returns void
+as $func$
+declare
+    _owner pg_catalog.oid;
+    _rel pg_catalog.regclass;
+    _fn pg_catalog.regprocedure;
+    _src pg_catalog.regclass = pg_catalog.to_regclass(pg_catalog.format('%I.%I', v.source_schema, v.source_table));
+    _obj pg_catalog.text;
+begin
+    perform ai_extra._vectorizer_unschedule_job(v.id, (v.config operator(pg_catalog.#>>) '{scheduling,job_id}')::pg_catalog.int8);
+    -- the trigger (gone if the source is), then its function
+    if _src is not null and exists (select 1 from pg_catalog.pg_trigger t where t.tgrelid operator(pg_catalog.=) _src and t.tgname operator(pg_catalog.=) v.trigger_name) then
+        select k.relowner into _owner from pg_catalog.pg_class k where k.oid operator(pg_catalog.=) _src;
+        if guarded and not pg_catalog.pg_has_role(session_user, _owner, 'usage') then
+            raise warning 'vectorizer %: its trigger on % was not dropped: the table belongs to %', v.id, _src, pg_catalog.pg_get_userbyid(_owner);
+        else
+            execute pg_catalog.format('drop trigger %I on %s', v.trigger_name, _src);
+        end if;
+    end if;
+    _fn = pg_catalog.to_regprocedure(pg_catalog.format('%I.%I()', v.queue_schema, v.trigger_name));
+    if _fn is not null and (select p.prorettype operator(pg_catalog.=) 'pg_catalog.trigger'::pg_catalog.regtype from pg_catalog.pg_proc p where p.oid operator(pg_catalog.=) _fn) then
+        select p.proowner into _owner from pg_catalog.pg_proc p where p.oid operator(pg_catalog.=) _fn;
+        if guarded and not pg_catalog.pg_has_role(session_user, _owner, 'usage') then
+            raise warning 'vectorizer %: function % was not dropped: it belongs to %', v.id, _fn, pg_catalog.pg_get_userbyid(_owner);
+        else
+            execute pg_catalog.format('drop function %s cascade', _fn);
+        end if;
+    end if;
+    foreach _obj in array array
+    [ pg_catalog.format('%I.%I', v.queue_schema, v.queue_table)
+    , case when drop_all then pg_catalog.format('%I.%I', v.view_schema, v.view_name) end
+    , case when drop_all then pg_catalog.format('%I.%I', v.target_schema, v.target_table) end
+    ] loop
+        _rel = pg_catalog.to_regclass(_obj);
+        continue when _rel is null;
+        select k.relowner into _owner from pg_catalog.pg_class k where k.oid operator(pg_catalog.=) _rel;
+        if guarded and not pg_catalog.pg_has_role(session_user, _owner, 'usage') then
+            raise warning 'vectorizer %: % was not dropped: it belongs to %', v.id, _rel, pg_catalog.pg_get_userbyid(_owner);
+            continue;
+        end if;
+        execute pg_catalog.format('drop %s %s'
+            , case (select k.relkind from pg_catalog.pg_class k where k.oid operator(pg_catalog.=) _rel) when 'v' then 'view' else 'table' end
+            , _rel);
+    end loop;
+end;
+$func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;
+
+-- Items waiting in a vectorizer's queue. Without exact_count at most 10,001 rows are counted:
+-- a queue that long answers the largest bigint ("more than 10,000").
 create or replace function ai.vectorizer_queue_pending(vectorizer_id pg_catalog.int4, exact_count pg_catalog.bool default false)
 returns pg_catalog.int8
 as $func$
 declare
-    _v ai.vectorizer;
+    _queue_schema pg_catalog.name;
+    _queue_table pg_catalog.name;
     _n pg_catalog.int8;
 begin
-    select * into _v from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id;
-    if not found then
-        raise exception 'vectorizer % does not exist', vectorizer_id;
-    end if;
-    if _v.queue_table is null or not ai._relation_exists(_v.queue_schema, _v.queue_table) then
-        return 0;
+    select v.queue_schema, v.queue_table into _queue_schema, _queue_table
+    from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id;
+    if _queue_schema is null or _queue_table is null then
+        raise exception 'vectorizer has no queue table';
     end if;
     if exact_count then
-        execute pg_catalog.format('select pg_catalog.count(*) from %I.%I', _v.queue_schema, _v.queue_table) into _n;
+        execute pg_catalog.format('select pg_catalog.count(1) from %I.%I', _queue_schema, _queue_table) into strict _n;
         return _n;
     end if;
-    execute pg_catalog.format('select pg_catalog.count(*) from (select 1 from %I.%I limit 10001) x', _v.queue_schema, _v.queue_table) into _n;
-    if _n operator(pg_catalog.<=) 10000 then
-        return _n;
+    execute pg_catalog.format('select pg_catalog.count(1) from (select 1 from %I.%I limit 10001) x', _queue_schema, _queue_table) into strict _n;
+    if _n operator(pg_catalog.=) 10001 then
+        return 9223372036854775807;
     end if;
-    select greatest(k.reltuples::pg_catalog.int8, 10001) into _n from pg_catalog.pg_class k
-    where k.oid operator(pg_catalog.=) pg_catalog.format('%I.%I', _v.queue_schema, _v.queue_table)::pg_catalog.regclass;
     return _n;
 end;
 $func$ language plpgsql stable security invoker set search_path to pg_catalog, pg_temp;
 
 create or replace view ai.vectorizer_status as
-select v.id
+select
+  v.id
 , pg_catalog.format('%I.%I', v.source_schema, v.source_table) as source_table
 , pg_catalog.format('%I.%I', v.target_schema, v.target_table) as target_table
 , pg_catalog.format('%I.%I', v.view_schema, v.view_name) as "view"
-, case when v.queue_table is not null
-        and pg_catalog.has_table_privilege(current_user, pg_catalog.format('%I.%I', v.queue_schema, v.queue_table), 'select')
-       then ai.vectorizer_queue_pending(v.id)
+, case when v.queue_table is not null and
+    pg_catalog.has_table_privilege
+    ( current_user
+    , pg_catalog.format('%I.%I', v.queue_schema, v.queue_table)
+    , 'select'
+    )
+    then ai.vectorizer_queue_pending(v.id)
+    else null
   end as pending_items
+from ai.vectorizer v;
+
+-- This project's addition: which worker last watched each vectorizer, and its last error.
+create or replace view ai_extra.vectorizer_worker_status as
+select v.id
 , w.worker
 , w.last_heartbeat
 , e.message operator(pg_catalog.||) coalesce(': ' operator(pg_catalog.||) (e.details operator(pg_catalog.->>) 'error_reason'), '') as last_error
 , e.recorded as last_error_at
 from ai.vectorizer v
-left join ai.vectorizer_worker_progress w on w.vectorizer_id operator(pg_catalog.=) v.id
+left join ai_extra.vectorizer_worker_progress w on w.vectorizer_id operator(pg_catalog.=) v.id
 left join lateral
 ( select x.message, x.details, x.recorded
   from ai.vectorizer_errors x

@@ -1,12 +1,12 @@
 -- The indexing step: the vector index on a vectorizer's target table (hnsw from pgvector,
 -- diskann from pgvectorscale), created once the target holds `min_rows` rows and, with
--- `create_when_queue_empty`, the queue is empty. Workers call
--- ai._vectorizer_create_vector_index_if_needed(id) after each batch; the TimescaleDB job and
--- ai.execute_vectorizer call it too.
+-- `create_when_queue_empty`, the queue is empty. The TimescaleDB job (ai._vectorizer_job) runs
+-- it; so do this project's workers, after each batch
+-- (ai_extra._vectorizer_create_vector_index_if_needed).
 
--- Whether the target table has an index of the configured kind (hnsw or diskann) whose first
--- key column is `embedding`. Invalid indexes (a failed concurrent build) count too: the owner
--- must drop or rebuild them, a second index would not help.
+-- Whether the table has an index of the configured kind (hnsw or diskann) whose first key
+-- column is `embedding`. Invalid indexes (a failed concurrent build) count too: the owner must
+-- drop or rebuild them, a second index would not help.
 create or replace function ai._vectorizer_vector_index_exists
 ( target_schema pg_catalog.name
 , target_table pg_catalog.name
@@ -17,8 +17,7 @@ declare
     _implementation pg_catalog.text = indexing operator(pg_catalog.->>) 'implementation';
 begin
     if _implementation is null or _implementation not in ('hnsw', 'diskann') then
-        raise exception 'indexing implementation % has no vector index; expected hnsw or diskann',
-            coalesce(pg_catalog.quote_literal(_implementation), 'null');
+        raise exception 'unrecognized index implementation: %s', _implementation;
     end if;
     return exists
     ( select 1
@@ -51,18 +50,18 @@ begin
     if _indexing is null or coalesce(_indexing operator(pg_catalog.->>) 'implementation', 'none') not in ('hnsw', 'diskann') then
         return false;
     end if;
-    if not ai._relation_exists(vectorizer.target_schema, vectorizer.target_table) then
+    if pg_catalog.to_regclass(pg_catalog.format('%I.%I', vectorizer.target_schema, vectorizer.target_table)) is null then
         return false;
     end if;
     if ai._vectorizer_vector_index_exists(vectorizer.target_schema, vectorizer.target_table, _indexing) then
         return false;
     end if;
     if coalesce((_indexing operator(pg_catalog.->>) 'create_when_queue_empty')::pg_catalog.bool, true)
-       and vectorizer.queue_table is not null
-       and ai._relation_exists(vectorizer.queue_schema, vectorizer.queue_table) then
+       and pg_catalog.to_regclass(pg_catalog.format('%I.%I', vectorizer.queue_schema, vectorizer.queue_table)) is not null then
         execute pg_catalog.format('select exists (select 1 from %I.%I)', vectorizer.queue_schema, vectorizer.queue_table)
         into _queued;
         if _queued then
+            raise notice 'queue for %.% is not empty. skipping vector index creation', vectorizer.target_schema, vectorizer.target_table;
             return false;
         end if;
     end if;
@@ -81,7 +80,9 @@ $func$ language plpgsql volatile security invoker set search_path to pg_catalog,
 --   hnsw:    create index on <target> using hnsw (embedding <vector schema>.<opclass>) with (m, ef_construction)
 --   diskann: create index on <target> using diskann (embedding) with (storage_layout, num_neighbors,
 --            search_list_size, max_alpha, num_dimensions, num_bits_per_dimension)
--- Only the options that are set go in the `with` list. The caller must own the target table.
+-- Only the options that are set go in the `with` list. One session builds at a time: a
+-- transaction-scoped advisory lock on the table; a session that cannot take it warns and returns
+-- (it never waits), and the lock is held until the builder's transaction ends.
 create or replace function ai._vectorizer_create_vector_index
 ( target_schema pg_catalog.name
 , target_table pg_catalog.name
@@ -90,19 +91,24 @@ create or replace function ai._vectorizer_create_vector_index
 as $func$
 declare
     _implementation pg_catalog.text = indexing operator(pg_catalog.->>) 'implementation';
+    _target pg_catalog.regclass = pg_catalog.format('%I.%I', target_schema, target_table)::pg_catalog.regclass;
     _vector_schema pg_catalog.name;
     _with pg_catalog.text;
 begin
+    if not pg_catalog.pg_try_advisory_xact_lock(1982010642, _target::pg_catalog.oid::pg_catalog.int4) then
+        raise warning 'another process is already building a vector index on %.%', target_schema, target_table;
+        return;
+    end if;
+    if _implementation in ('hnsw', 'diskann') and ai._vectorizer_vector_index_exists(target_schema, target_table, indexing) then
+        raise notice 'the vector index on %.% already exists', target_schema, target_table;
+        return;
+    end if;
     case _implementation
         when 'hnsw' then
-            perform ai._validate_indexing_hnsw(indexing);
             select n.nspname into _vector_schema
             from pg_catalog.pg_extension e join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) e.extnamespace
             where e.extname operator(pg_catalog.=) 'vector';
-            if _vector_schema is null then
-                raise exception 'indexing_hnsw needs the vector extension (pgvector), which is not installed';
-            end if;
-            select pg_catalog.string_agg(pg_catalog.format('%s = %L', o.k, indexing operator(pg_catalog.->>) o.k), ', ' order by o.ord)
+            select pg_catalog.string_agg(pg_catalog.format('%s=%s', o.k, (indexing operator(pg_catalog.->>) o.k)::pg_catalog.int4), ', ' order by o.ord)
             into _with
             from pg_catalog.unnest(array['m', 'ef_construction']) with ordinality o(k, ord)
             where indexing operator(pg_catalog.->>) o.k is not null;
@@ -111,12 +117,11 @@ begin
                 , coalesce(indexing operator(pg_catalog.->>) 'opclass', 'vector_cosine_ops')
                 , case when _with is null then '' else ' with (' operator(pg_catalog.||) _with operator(pg_catalog.||) ')' end);
         when 'diskann' then
-            perform ai._validate_indexing_diskann(indexing);
-            if not exists (select 1 from pg_catalog.pg_extension where extname operator(pg_catalog.=) 'vectorscale') then
-                raise exception 'indexing_diskann needs the vectorscale extension (pgvectorscale), which is not installed'
-                    using hint = 'create extension vectorscale, or switch the vectorizer to ai.indexing_hnsw()';
-            end if;
-            select pg_catalog.string_agg(pg_catalog.format('%s = %L', o.k, indexing operator(pg_catalog.->>) o.k), ', ' order by o.ord)
+            select pg_catalog.string_agg(case o.k
+                    when 'storage_layout' then pg_catalog.format('%s=%L', o.k, indexing operator(pg_catalog.->>) o.k)
+                    when 'max_alpha' then pg_catalog.format('%s=%s', o.k, (indexing operator(pg_catalog.->>) o.k)::pg_catalog.float8)
+                    else pg_catalog.format('%s=%s', o.k, (indexing operator(pg_catalog.->>) o.k)::pg_catalog.int4) end
+                , ', ' order by o.ord)
             into _with
             from pg_catalog.unnest(array['storage_layout', 'num_neighbors', 'search_list_size', 'max_alpha'
                 , 'num_dimensions', 'num_bits_per_dimension']) with ordinality o(k, ord)
@@ -125,21 +130,19 @@ begin
                 , target_schema, target_table
                 , case when _with is null then '' else ' with (' operator(pg_catalog.||) _with operator(pg_catalog.||) ')' end);
         else
-            raise exception 'indexing implementation % has no vector index; expected hnsw or diskann',
-                coalesce(pg_catalog.quote_literal(_implementation), 'null');
+            raise exception 'unrecognized index implementation: %s', _implementation;
     end case;
 end;
 $func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;
 
--- The indexing step, for workers (after each batch), the TimescaleDB job and execute_vectorizer.
--- Returns true when it created the index. Idempotent and safe to call from many sessions at
--- once: a transaction-scoped advisory lock per vectorizer lets one session build the index
--- while the others return false at once (they never wait, so a worker that calls this inside
--- its batch transaction cannot deadlock with another). Call it in a READ COMMITTED transaction,
--- ideally its own, after the batch committed: the index build blocks writes to the target.
--- Building the index needs ownership of the target table: when the index is due and the caller
--- does not own it, this is an error (SQLSTATE 42501) that names the owner.
-create or replace function ai._vectorizer_create_vector_index_if_needed(vectorizer_id pg_catalog.int4) returns pg_catalog.bool
+-- This project's indexing step, for its workers (after each batch): ai._vectorizer_job's
+-- indexing part for one vectorizer. Returns true when it created the index. Safe to call from
+-- many sessions at once: a transaction-scoped advisory lock per vectorizer lets one session
+-- check while the others return false at once (they never wait, so a worker that calls this
+-- inside its batch transaction cannot deadlock with another). Building the index needs
+-- ownership of the target table: when the index is due and the caller does not own it, this is
+-- an error (SQLSTATE 42501) that names the owner.
+create or replace function ai_extra._vectorizer_create_vector_index_if_needed(vectorizer_id pg_catalog.int4) returns pg_catalog.bool
 as $func$
 declare
     _v ai.vectorizer;
@@ -152,7 +155,7 @@ begin
     if coalesce(_v.config operator(pg_catalog.#>>) '{indexing,implementation}', 'none') not in ('hnsw', 'diskann') then
         return false;
     end if;
-    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('ai._vectorizer_create_vector_index'), vectorizer_id) then
+    if not pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtext('ai_extra._vectorizer_create_vector_index_if_needed'), vectorizer_id) then
         return false;  -- another session is checking or building this index right now
     end if;
     if not ai._vectorizer_should_create_vector_index(_v) then
@@ -164,9 +167,9 @@ begin
         raise exception 'the vector index of vectorizer % is due, but role % does not own its target table %.%',
             vectorizer_id, pg_catalog.quote_ident(current_user), pg_catalog.quote_ident(_v.target_schema), pg_catalog.quote_ident(_v.target_table)
             using errcode = 'insufficient_privilege'
-            , hint = pg_catalog.format('run select ai.execute_vectorizer(%s) as %s, the owner', vectorizer_id, pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(_owner)));
+            , hint = pg_catalog.format('run the indexing step as %s, the owner: select ai_extra._vectorizer_create_vector_index_if_needed(%s)', pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(_owner)), vectorizer_id);
     end if;
     perform ai._vectorizer_create_vector_index(_v.target_schema, _v.target_table, _v.config operator(pg_catalog.->) 'indexing');
-    return true;
+    return ai._vectorizer_vector_index_exists(_v.target_schema, _v.target_table, _v.config operator(pg_catalog.->) 'indexing');
 end;
 $func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;

@@ -1,15 +1,16 @@
 -- pg_depend entries that tie a vectorizer's objects to its source, as if the database had made them
 -- (all 'n', normal dependencies):
---   target table -> source table, queue table -> source table, queue table -> target table,
---   each trigger function (ai._vectorizer_src_trg_<id>, ..._truncate) -> source table.
+--   target table -> source table, queue table -> source table, queue table -> target table.
 -- So `drop table <source>` is refused with PostgreSQL's usual "other objects depend on it" error,
--- and `drop table <source> cascade` drops the target, the queue and the trigger functions too
--- (the view already depends on both tables); the sql_drop event trigger then removes the catalog
--- row. Dropping the target with cascade takes the view and the queue.
+-- and `drop table <source> cascade` drops the target and the queue too (the view already
+-- depends on both tables); the sql_drop event trigger then drops the trigger function and the
+-- catalog row. Dropping the target with cascade takes the view and the queue. As in pgai, the
+-- trigger function and a TimescaleDB job get no entry: without the catalog row (deleted by
+-- hand) they stay behind.
 --
 -- Why this is safe:
 -- * It takes only a vectorizer id, never object names, and records edges between exactly the
---   objects named by that catalog row: three ordinary or partitioned tables and two functions.
+--   objects named by that catalog row: three ordinary or partitioned tables.
 -- * The session user must have the privileges of the owner of every one of them (pg_has_role
 --   'usage'), i.e. could drop each of them anyway: tying them together lets nobody drop what they
 --   could not drop before. A role that may insert into ai.vectorizer cannot use a forged row to
@@ -30,18 +31,13 @@ as $func$
 declare
     _v ai.vectorizer;
     _rels pg_catalog.oid[];
-    _fns pg_catalog.oid[];
     _name pg_catalog.text;
     _oid pg_catalog.oid;
     _owner pg_catalog.oid;
     _kind pg_catalog."char";
     _pg_class constant pg_catalog.oid = 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid;
-    _pg_proc constant pg_catalog.oid = 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid;
 begin
-    select * into _v from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id;
-    if not found then
-        raise exception 'vectorizer % does not exist', vectorizer_id;
-    end if;
+    select * into strict _v from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id;
     foreach _name in array array
     [ pg_catalog.format('%I.%I', _v.source_schema, _v.source_table)
     , pg_catalog.format('%I.%I', _v.target_schema, _v.target_table)
@@ -58,21 +54,6 @@ begin
         end if;
         _rels = _rels operator(pg_catalog.||) _oid;
     end loop;
-    foreach _name in array array
-    [ pg_catalog.format('%I.%I()', _v.queue_schema, _v.trigger_name)
-    , pg_catalog.format('%I.%I()', _v.queue_schema, _v.trigger_name operator(pg_catalog.||) '_truncate')
-    ] loop
-        select p.oid, p.proowner into _oid, _owner
-        from pg_catalog.pg_proc p where p.oid operator(pg_catalog.=) pg_catalog.to_regprocedure(_name);
-        if not found then
-            raise exception 'vectorizer %: function % does not exist', vectorizer_id, _name;
-        end if;
-        if not pg_catalog.pg_has_role(session_user, _owner, 'usage') then
-            raise exception 'only the owner of % may record the dependencies of vectorizer %', _name, vectorizer_id
-                using errcode = 'insufficient_privilege';
-        end if;
-        _fns = _fns operator(pg_catalog.||) _oid;
-    end loop;
     if not (select r.rolsuper from pg_catalog.pg_roles r where r.rolname operator(pg_catalog.=) current_user) then
         raise exception 'the dependencies of vectorizer % can be recorded only by a function owned by a superuser (ai._vectorizer_create_dependencies is owned by %)',
             vectorizer_id, pg_catalog.quote_ident(current_user);
@@ -81,7 +62,6 @@ begin
     select e.classid, e.objid, 0, _pg_class, e.refobjid, 0, 'n'
     from
     ( values (_pg_class, _rels[2], _rels[1]), (_pg_class, _rels[3], _rels[1]), (_pg_class, _rels[3], _rels[2])
-           , (_pg_proc, _fns[1], _rels[1]), (_pg_proc, _fns[2], _rels[1])
     ) e(classid, objid, refobjid)
     where not exists
     ( select 1 from pg_catalog.pg_depend d
@@ -99,7 +79,7 @@ revoke all on function ai._vectorizer_create_dependencies(pg_catalog.int4) from 
 
 -- Every row inserted into ai.vectorizer, by create_vectorizer or by pg_restore, gets its
 -- dependencies. A failure is a warning, never an error: a restore must not lose catalog rows.
-create or replace function ai._vectorizer_record_dependencies() returns trigger
+create or replace function ai_extra._vectorizer_record_dependencies() returns trigger
 as $func$
 begin
     begin
@@ -113,4 +93,4 @@ end;
 $func$ language plpgsql volatile security invoker set search_path to pg_catalog, pg_temp;
 
 create or replace trigger _vectorizer_record_dependencies after insert on ai.vectorizer
-for each row execute function ai._vectorizer_record_dependencies();
+for each row execute function ai_extra._vectorizer_record_dependencies();

@@ -33,7 +33,7 @@ begin
             , api_key_name => _c operator(pg_catalog.->>) 'api_key_name'
             );
         when 'sentence_transformers' then
-            return ai.sentence_transformers_embed
+            return ai_extra.sentence_transformers_embed
             ( _c operator(pg_catalog.->>) 'model', input_text
             , engine => _c operator(pg_catalog.->>) 'engine'
             , dimensions => (_c operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4
@@ -52,11 +52,8 @@ as $func$
 declare
     _config pg_catalog.jsonb;
 begin
-    select v.config operator(pg_catalog.->) 'embedding' into _config
+    select v.config operator(pg_catalog.->) 'embedding' into strict _config
     from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id;
-    if not found then
-        raise exception 'vectorizer % does not exist', vectorizer_id;
-    end if;
     return ai.vectorizer_embed(_config, input_text, input_type);
 end;
 $func$ language plpgsql stable security invoker

@@ -1,4 +1,4 @@
--- load_dataset: a Hugging Face dataset into a table (the work is in ai._load_dataset_step, Rust).
+-- load_dataset: a Hugging Face dataset into a table (the work is in ai_extra._load_dataset_step, Rust).
 
 create or replace function ai.load_dataset
 ( name pg_catalog.text
@@ -18,7 +18,7 @@ begin
         raise exception 'kwargs must be a json object';
     end if;
     -- one statement: an error leaves nothing half-loaded
-    return (select s.loaded from ai._load_dataset_step(name, config_name, split, schema_name, table_name,
+    return (select s.loaded from ai_extra._load_dataset_step(name, config_name, split, schema_name, table_name,
         if_table_exists, field_types, batch_size, 0, max_batches) s);
 end;
 $func$ language plpgsql volatile security invoker
@@ -55,7 +55,7 @@ begin
         _step = case when max_batches is null then commit_every_n_batches
                      else least(commit_every_n_batches, max_batches operator(pg_catalog.-) _start) end;
         select s.loaded, s.done into _loaded, _done
-        from ai._load_dataset_step(name, config_name, split, schema_name, table_name, if_table_exists,
+        from ai_extra._load_dataset_step(name, config_name, split, schema_name, table_name, if_table_exists,
             field_types, batch_size, _start, _step) s;
         _total = _total operator(pg_catalog.+) _loaded;
         _start = _start operator(pg_catalog.+) _step;

@@ -32,7 +32,7 @@ fn anthropic_generate(
     let model = required(model, "model");
     let messages = required(messages, "messages");
     let max_tokens = required(max_tokens, "max_tokens");
-    let key = resolve_key(api_key, api_key_name, "ANTHROPIC_API_KEY");
+    let key = resolve_key("anthropic", api_key, api_key_name, "ANTHROPIC_API_KEY");
     let base = base_url.map(str::to_string).or_else(|| setting("ai.anthropic_base_url"));
     let mut client = Anthropic::new(Some(key), base);
     if let Some(t) = timeout {

@@ -10,7 +10,7 @@ use providers::cohere::{ChatRequest, Cohere, RerankRequest};
 use serde_json::Value;
 
 fn client(api_key: Option<&str>, api_key_name: Option<&str>) -> Cohere {
-    Cohere::new(Some(resolve_key(api_key, api_key_name, "COHERE_API_KEY")), setting("ai.cohere_base_url"))
+    Cohere::new(Some(resolve_key("cohere", api_key, api_key_name, "COHERE_API_KEY")), setting("ai.cohere_base_url"))
 }
 
 fn owned(s: Option<&str>) -> Option<String> {

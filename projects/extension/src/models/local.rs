@@ -1,4 +1,4 @@
-//! ai.sentence_transformers_embed: sentence-transformers models run inside the backend
+//! ai_extra.sentence_transformers_embed: sentence-transformers models run inside the backend
 //! (providers::local), no network, no key. A backend loads a model once and keeps it; a failed
 //! load raises an error and leaves the backend as it was.
 //!
@@ -136,7 +136,7 @@ fn check_dimensions(e: &Embedder, dimensions: Option<i32>) {
 /// Embeds `input_text` with the local sentence-transformers model `model` (a name in
 /// `ai.models_dir`); `engine` overrides `ai.local_engine`; `dimensions`, when given, must be the
 /// model's (an error otherwise). A null text gives null.
-#[pg_extern(immutable, parallel_safe, create_or_replace)]
+#[pg_extern(immutable, parallel_safe, create_or_replace, schema = "ai_extra")]
 fn sentence_transformers_embed(
     model: default!(Option<&str>, "'all-MiniLM-L6-v2'"),
     input_text: default!(Option<&str>, "NULL"),
@@ -152,7 +152,7 @@ fn sentence_transformers_embed(
 
 /// The array form: one row per input text, `index` counting from 0 in input order. Long arrays
 /// run in slices of 256 texts and can be cancelled between slices.
-#[pg_extern(immutable, parallel_safe, create_or_replace, name = "sentence_transformers_embed")]
+#[pg_extern(immutable, parallel_safe, create_or_replace, schema = "ai_extra", name = "sentence_transformers_embed")]
 fn sentence_transformers_embed_array(
     model: Option<&str>,
     input_texts: Vec<Option<String>>,

@@ -2,7 +2,7 @@
 
 use super::json;
 use crate::call::{call, required, setting};
-use crate::secrets::{find_key, resolve_key};
+use crate::secrets::{optional_key, resolve_key};
 use crate::vector::Vector;
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
@@ -17,9 +17,9 @@ fn client(api_key: Option<&str>, api_key_name: Option<&str>, base_url: Option<&s
     let base = base_url.map(str::to_string).or_else(|| setting("ai.openai_base_url"));
     let public = base.as_deref().is_none_or(|b| b.trim_end_matches('/') == DEFAULT_BASE_URL);
     let key = if public {
-        Some(resolve_key(api_key, api_key_name, KEY_NAME))
+        Some(resolve_key("openai", api_key, api_key_name, KEY_NAME))
     } else {
-        find_key(api_key, api_key_name, KEY_NAME)
+        optional_key("openai", api_key, api_key_name, KEY_NAME)
     };
     OpenAi::new(key, base)
 }

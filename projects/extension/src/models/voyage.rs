@@ -7,7 +7,7 @@ use pgrx::prelude::*;
 use providers::voyage::Voyage;
 
 fn client(api_key: Option<&str>, api_key_name: Option<&str>) -> Voyage {
-    Voyage::new(Some(resolve_key(api_key, api_key_name, "VOYAGE_API_KEY")), setting("ai.voyageai_base_url"))
+    Voyage::new(Some(resolve_key("voyageai", api_key, api_key_name, "VOYAGE_API_KEY")), setting("ai.voyageai_base_url"))
 }
 
 #[pg_extern(name = "voyageai_embed", immutable, parallel_safe, create_or_replace)]

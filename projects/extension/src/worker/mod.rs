@@ -30,7 +30,7 @@ pub fn init() {
 /// Whether the in-database worker processes the current database: the library is preloaded
 /// and the database is listed in `ai.worker_databases`. `ai.scheduling_default()` resolves to
 /// `{"implementation": "worker"}` when it does (and TimescaleDB is absent).
-#[pg_extern(volatile, parallel_safe, create_or_replace)]
+#[pg_extern(volatile, parallel_safe, create_or_replace, schema = "ai_extra")]
 fn _worker_serves_this_database() -> bool {
     if !PRELOADED.load(Ordering::Relaxed) {
         return false;
@@ -47,7 +47,7 @@ fn _worker_serves_this_database() -> bool {
 
 /// The databases of `ai.worker_databases`, parsed as the launcher parses them (an error names
 /// the mistake); lets a user check the setting.
-#[pg_extern(volatile, parallel_safe, create_or_replace)]
+#[pg_extern(volatile, parallel_safe, create_or_replace, schema = "ai_extra")]
 fn worker_databases() -> Vec<String> {
     match settings::databases() {
         Ok(list) => list,

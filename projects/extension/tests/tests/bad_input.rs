@@ -335,8 +335,8 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
         ("ai.embedding_openai('text-embedding-ada-002', 768)", "returns 1536 dimensions, but the embedding config asks for 768"),
         ("ai.embedding_openai('text-embedding-3-small', 3072)", "returns at most 1536 dimensions"),
         ("ai.embedding_openai('text-embedding-3-large', 4000)", "returns at most 3072 dimensions"),
-        ("ai.embedding_sentence_transformers('all-MiniLM-L6-v2', 768)", "returns 384 dimensions"),
-        ("ai.embedding_sentence_transformers('sentence-transformers/all-MiniLM-L6-v2', 1536)", "returns 384 dimensions"),
+        ("ai_extra.embedding_sentence_transformers('all-MiniLM-L6-v2', 768)", "returns 384 dimensions"),
+        ("ai_extra.embedding_sentence_transformers('sentence-transformers/all-MiniLM-L6-v2', 1536)", "returns 384 dimensions"),
         ("ai.embedding_ollama('nomic-embed-text', 384)", "returns 768 dimensions"),
         ("ai.embedding_ollama('all-minilm:latest', 768)", "returns 384 dimensions"),
         ("ai.embedding_voyageai('voyage-3', 512)", "returns 1024 dimensions"),
@@ -394,7 +394,7 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
     for args in [
         format!("embedding => ai.embedding_openai('text-embedding-3-small', 1536), chunking => {chunk}, formatting => ai.formatting_python_template('$$ ${{chunk}}}} $$$title $Mixed')"),
         "embedding => ai.embedding_openai('text-embedding-ada-002', 1536), chunking => ai.chunking_recursive_character_text_splitter('body', 1, 0, array['\\s+', '(?i)x'], is_separator_regex => true), destination => 'edge2'".to_string(),
-        "embedding => ai.embedding_sentence_transformers('sentence-transformers/all-MiniLM-L6-v2', 384), chunking => ai.chunking_character_text_splitter('body', 2147483647, 2147483646), destination => 'edge3'".to_string(),
+        "embedding => ai_extra.embedding_sentence_transformers('sentence-transformers/all-MiniLM-L6-v2', 384), chunking => ai.chunking_character_text_splitter('body', 2147483647, 2147483646), destination => 'edge3'".to_string(),
     ] {
         let id = psql_ok(pg, &db, &create(&args))?;
         psql_ok(pg, &db, &format!("select ai.drop_vectorizer({id}, drop_all => true)"))?;
@@ -526,7 +526,7 @@ async fn null_required_arguments_are_named() -> Result<()> {
         ("select ai.cohere_classify('m', null)", "inputs"),
         ("select ai.cohere_chat_complete('m', null)", "message"),
         ("select ai.voyageai_embed(null, 'x')", "model"),
-        ("select ai.sentence_transformers_embed(null, 'x')", "model"),
+        ("select ai_extra.sentence_transformers_embed(null, 'x')", "model"),
     ];
     for (sql, arg) in calls {
         let out = psql(pg, &db, "postgres", sql)?;

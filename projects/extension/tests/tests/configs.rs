@@ -94,7 +94,7 @@ async fn template_placeholders_follow_python_string_template() -> Result<()> {
     let pg = PgCluster::shared();
     let db = db_with_ai("templates").await?;
     let q =
-        |t: &str| psql(pg, &db, "postgres", &format!("select ai._python_template_placeholders({})", sql_literal(t)));
+        |t: &str| psql(pg, &db, "postgres", &format!("select ai_extra._python_template_placeholders({})", sql_literal(t)));
     assert_eq!(q("$chunk")?.stdout.trim(), "{chunk}");
     assert_eq!(q("${title} - $chunk $$5 $$$body")?.stdout.trim(), "{title,chunk,body}");
     assert_eq!(q("no placeholders")?.stdout.trim(), "{}");

@@ -82,17 +82,17 @@ async fn in_database_worker_processes_follows_reloads_and_survives_kills() -> Re
     psql_ok(&pg, DB, "create extension ai cascade")?;
 
     // Not listed yet: no worker process, and the default scheduling is none.
-    assert_eq!(psql_ok(&pg, DB, "select ai._worker_serves_this_database()")?, "f");
+    assert_eq!(psql_ok(&pg, DB, "select ai_extra._worker_serves_this_database()")?, "f");
     assert!(children(&pg)?.is_empty());
 
     // A bad list is refused with the reason, and the launcher keeps going.
     reload(&pg, "ai.worker_databases", "\"unterminated")?;
     std::thread::sleep(Duration::from_millis(300));
-    psql_err(&pg, DB, "postgres", "select ai.worker_databases()", "unterminated quoted name")?;
+    psql_err(&pg, DB, "postgres", "select ai_extra.worker_databases()", "unterminated quoted name")?;
 
     reload(&pg, "ai.worker_databases", &format!("\"{DB}\", postgres"))?;
-    assert_eq!(psql_ok(&pg, DB, "select ai.worker_databases()")?, format!("{{\"{DB}\",postgres}}"));
-    assert_eq!(psql_ok(&pg, DB, "select ai._worker_serves_this_database()")?, "t");
+    assert_eq!(psql_ok(&pg, DB, "select ai_extra.worker_databases()")?, format!("{{\"{DB}\",postgres}}"));
+    assert_eq!(psql_ok(&pg, DB, "select ai_extra._worker_serves_this_database()")?, "t");
     let first = wait_for("two worker processes", Duration::from_secs(30), || {
         let c = children(&pg)?;
         Ok((c.len() == 2).then_some(c))

@@ -15,7 +15,7 @@ async fn fresh_install_creates_the_catalog_and_records_every_migration() -> Resu
     sqlx::query("create extension ai cascade").execute(&pool).await?;
 
     let (version, lib): (String, String) =
-        sqlx::query_as("select extversion, ai._library_version() from pg_extension where extname = 'ai'")
+        sqlx::query_as("select extversion, ai_extra._library_version() from pg_extension where extname = 'ai'")
             .fetch_one(&pool)
             .await?;
     let cargo =

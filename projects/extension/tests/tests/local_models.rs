@@ -1,5 +1,5 @@
-//! Local embedding models from SQL: ai.sentence_transformers_embed, the
-//! ai.embedding_sentence_transformers config and ai.vectorizer_embed with it, checked against the
+//! Local embedding models from SQL: ai_extra.sentence_transformers_embed, the
+//! ai_extra.embedding_sentence_transformers config and ai.vectorizer_embed with it, checked against the
 //! vectors sentence-transformers computes (projects/providers/tests/local/reference.json). Needs
 //! the default model and ONNX Runtime that `just ext setup` installs into <repo>/.models.
 
@@ -46,7 +46,7 @@ async fn sentence_transformers_embed_matches_sentence_transformers() -> Result<(
     for engine in ["onnx", "candle"] {
         for &i in &SAMPLES {
             let sql = format!(
-                "select ai.sentence_transformers_embed('all-MiniLM-L6-v2', {}, engine => '{engine}')",
+                "select ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', {}, engine => '{engine}')",
                 sql_literal(&r.texts[i])
             );
             let c = cosine(&floats(&psql_ok(pg, &db, &sql)?), &r.vectors[i]);
@@ -57,10 +57,10 @@ async fn sentence_transformers_embed_matches_sentence_transformers() -> Result<(
     let v = psql_ok(
         pg,
         &db,
-        &format!("select ai.sentence_transformers_embed(input_text => {})", sql_literal(&r.texts[5])),
+        &format!("select ai_extra.sentence_transformers_embed(input_text => {})", sql_literal(&r.texts[5])),
     )?;
     assert!(cosine(&floats(&v), &r.vectors[5]) >= 0.9999);
-    assert_eq!(psql_ok(pg, &db, "select ai.sentence_transformers_embed(input_text => null) is null")?, "t");
+    assert_eq!(psql_ok(pg, &db, "select ai_extra.sentence_transformers_embed(input_text => null) is null")?, "t");
     // the engine from the setting; the array form, in input order
     let texts = SAMPLES.iter().map(|&i| sql_literal(&r.texts[i])).collect::<Vec<_>>().join(", ");
     // the SAMPLES' vectors by the array form, '|'-separated, after `set`
@@ -68,7 +68,7 @@ async fn sentence_transformers_embed_matches_sentence_transformers() -> Result<(
         psql_ok(
             pg,
             &db,
-            &format!("{set}; select string_agg(embedding::text, '|' order by index) from ai.sentence_transformers_embed('all-MiniLM-L6-v2', array[{texts}]{engine})"),
+            &format!("{set}; select string_agg(embedding::text, '|' order by index) from ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', array[{texts}]{engine})"),
         )
     };
     let rows = array_form("set ai.local_engine = 'candle'", "")?;
@@ -89,7 +89,7 @@ async fn sentence_transformers_embed_matches_sentence_transformers() -> Result<(
         pg,
         &db,
         "postgres",
-        "set ai.local_precision = 'fp16'; select ai.sentence_transformers_embed(input_text => 'x')",
+        "set ai.local_precision = 'fp16'; select ai_extra.sentence_transformers_embed(input_text => 'x')",
         "invalid ai.local_precision: local: unknown precision \"fp16\": expected fp32, bf16 or auto",
     )?;
     // a semantic search in SQL: the nearest of three texts
@@ -97,7 +97,7 @@ async fn sentence_transformers_embed_matches_sentence_transformers() -> Result<(
         pg,
         &db,
         "with docs(t) as (values ('Paris is the capital of France.'), ('Rust is a programming language.'), ('Cats sleep a lot.')) \
-         select t from docs order by ai.sentence_transformers_embed('all-MiniLM-L6-v2', t) <=> ai.sentence_transformers_embed('all-MiniLM-L6-v2', 'Which city is the French capital?') limit 1",
+         select t from docs order by ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', t) <=> ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', 'Which city is the French capital?') limit 1",
     )?;
     assert_eq!(nearest, "Paris is the capital of France.");
     Ok(())
@@ -108,7 +108,7 @@ async fn embedding_config_and_vectorizer_embed() -> Result<()> {
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "local_cfg").await?;
     let r = reference();
-    let cfg: Value = serde_json::from_str(&psql_ok(pg, &db, "select ai.embedding_sentence_transformers()")?)?;
+    let cfg: Value = serde_json::from_str(&psql_ok(pg, &db, "select ai_extra.embedding_sentence_transformers()")?)?;
     assert_eq!(
         cfg,
         serde_json::json!({"implementation": "sentence_transformers", "config_type": "embedding", "model": "all-MiniLM-L6-v2", "dimensions": 384})
@@ -116,20 +116,20 @@ async fn embedding_config_and_vectorizer_embed() -> Result<()> {
     let cfg: Value = serde_json::from_str(&psql_ok(
         pg,
         &db,
-        "select ai.embedding_sentence_transformers('all-MiniLM-L6-v2', 384, engine => 'Candle')",
+        "select ai_extra.embedding_sentence_transformers('all-MiniLM-L6-v2', 384, engine => 'Candle')",
     )?)?;
     assert_eq!(cfg["engine"], "candle");
-    psql_err(pg, &db, "postgres", "select ai.embedding_sentence_transformers(engine => 'tpu')", "engine must be")?;
+    psql_err(pg, &db, "postgres", "select ai_extra.embedding_sentence_transformers(engine => 'tpu')", "engine must be")?;
     psql_err(
         pg,
         &db,
         "postgres",
-        "select ai.embedding_sentence_transformers(dimensions => 0)",
+        "select ai_extra.embedding_sentence_transformers(dimensions => 0)",
         "dimensions must be between",
     )?;
-    psql_err(pg, &db, "postgres", "select ai.embedding_sentence_transformers(model => '')", "model is required")?;
+    psql_err(pg, &db, "postgres", "select ai_extra.embedding_sentence_transformers(model => '')", "model is required")?;
 
-    for config in ["ai.embedding_sentence_transformers()", "ai.embedding_sentence_transformers(engine => 'candle')"] {
+    for config in ["ai_extra.embedding_sentence_transformers()", "ai_extra.embedding_sentence_transformers(engine => 'candle')"] {
         let v = psql_ok(pg, &db, &format!("select ai.vectorizer_embed({config}, {})", sql_literal(&r.texts[8])))?;
         assert!(cosine(&floats(&v), &r.vectors[8]) >= 0.9999, "{config}");
     }
@@ -138,7 +138,7 @@ async fn embedding_config_and_vectorizer_embed() -> Result<()> {
     let id = psql_ok(
         pg,
         &db,
-        "select ai.create_vectorizer('docs'::regclass, embedding => ai.embedding_sentence_transformers(), chunking => ai.chunking_character_text_splitter('body'))",
+        "select ai.create_vectorizer('docs'::regclass, embedding => ai_extra.embedding_sentence_transformers(), chunking => ai.chunking_character_text_splitter('body'))",
     )?;
     let v = psql_ok(pg, &db, &format!("select ai.vectorizer_embed({id}, {})", sql_literal(&r.texts[9])))?;
     assert!(cosine(&floats(&v), &r.vectors[9]) >= 0.9999);
@@ -148,7 +148,7 @@ async fn embedding_config_and_vectorizer_embed() -> Result<()> {
         pg,
         &db,
         "postgres",
-        "select ai.vectorizer_embed(ai.embedding_sentence_transformers('all-MiniLM-L6-v2', 768), 'x')",
+        "select ai.vectorizer_embed(ai_extra.embedding_sentence_transformers('all-MiniLM-L6-v2', 768), 'x')",
         "returns 384 dimensions, but 768 were asked for",
     )?;
     Ok(())
@@ -162,29 +162,29 @@ async fn bad_input_leaves_the_backend_usable() -> Result<()> {
         pg,
         &db,
         "postgres",
-        "select ai.sentence_transformers_embed('no-such-model', 'x')",
+        "select ai_extra.sentence_transformers_embed('no-such-model', 'x')",
         "unknown model \"no-such-model\"",
     )?;
-    psql_err(pg, &db, "postgres", "select ai.sentence_transformers_embed('../../etc', 'x')", "invalid model name")?;
+    psql_err(pg, &db, "postgres", "select ai_extra.sentence_transformers_embed('../../etc', 'x')", "invalid model name")?;
     psql_err(
         pg,
         &db,
         "postgres",
-        "select ai.sentence_transformers_embed('all-MiniLM-L6-v2', 'x', engine => 'tpu')",
+        "select ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', 'x', engine => 'tpu')",
         "unknown engine",
     )?;
     psql_err(
         pg,
         &db,
         "postgres",
-        "set ai.models_dir = '/nonexistent-models'; select ai.sentence_transformers_embed('all-MiniLM-L6-v2', 'x')",
+        "set ai.models_dir = '/nonexistent-models'; select ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', 'x')",
         "the models directory /nonexistent-models does not exist",
     )?;
     psql_err(
         pg,
         &db,
         "postgres",
-        "select * from ai.sentence_transformers_embed('all-MiniLM-L6-v2', array['a', null])",
+        "select * from ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', array['a', null])",
         "input_texts[2] is null",
     )?;
     // in one backend: failures, then a model that loads
@@ -192,10 +192,10 @@ async fn bad_input_leaves_the_backend_usable() -> Result<()> {
         pg,
         &db,
         "do $$ begin \
-           begin perform ai.sentence_transformers_embed('no-such-model', 'x'); exception when others then null; end; \
-           begin perform ai.sentence_transformers_embed('all-MiniLM-L6-v2', 'x', dimensions => 3); exception when others then null; end; \
+           begin perform ai_extra.sentence_transformers_embed('no-such-model', 'x'); exception when others then null; end; \
+           begin perform ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', 'x', dimensions => 3); exception when others then null; end; \
          end $$; \
-         select vector_dims(ai.sentence_transformers_embed('all-MiniLM-L6-v2', 'x'))",
+         select vector_dims(ai_extra.sentence_transformers_embed('all-MiniLM-L6-v2', 'x'))",
     )?;
     assert_eq!(out, "384");
 
@@ -205,19 +205,19 @@ async fn bad_input_leaves_the_backend_usable() -> Result<()> {
         pg,
         &db,
         "local_user",
-        "select ai.sentence_transformers_embed('/tmp', 'x')",
+        "select ai_extra.sentence_transformers_embed('/tmp', 'x')",
         "only superusers may load a model by path",
     )?;
     // (once the library is loaded: before, PostgreSQL keeps a placeholder, and drops it with a
     // warning when the library defines the setting)
     for setting in ["ai.onnxruntime_library = '/tmp/x.so'", "ai.models_dir = '/tmp'"] {
-        psql_err(pg, &db, "local_user", &format!("select ai._library_version(); set {setting}"), "permission denied")?;
+        psql_err(pg, &db, "local_user", &format!("select ai_extra._library_version(); set {setting}"), "permission denied")?;
     }
     let out = psql(
         pg,
         &db,
         "local_user",
-        "set ai.models_dir = '/tmp'; select vector_dims(ai.sentence_transformers_embed(input_text => 'x'))",
+        "set ai.models_dir = '/tmp'; select vector_dims(ai_extra.sentence_transformers_embed(input_text => 'x'))",
     )?;
     assert!(out.ok && out.stdout.trim() == "384" && out.stderr.contains("permission denied"), "{}", out.stderr);
     assert_eq!(
@@ -225,7 +225,7 @@ async fn bad_input_leaves_the_backend_usable() -> Result<()> {
             pg,
             &db,
             "local_user",
-            "set ai.local_threads = 1; select vector_dims(ai.sentence_transformers_embed(input_text => 'x'))"
+            "set ai.local_threads = 1; select vector_dims(ai_extra.sentence_transformers_embed(input_text => 'x'))"
         )?
         .stdout
         .trim(),

@@ -57,7 +57,7 @@ async fn a_role_without_grant_secret_reads_no_secret_by_any_path() -> Result<()>
             "select ai.openai_embed('m', 'x')",
             "select ai.openai_embed('m', 'x', api_key_name => 'OTHER_SECRET')",
             "select ai.vectorizer_embed(ai.embedding_openai('text-embedding-3-small', 4, api_key_name => 'OTHER_SECRET'), 'x')",
-            "select ai._secret_env_forbidden('OPENAI_API_KEY')",
+            "select ai_extra._secret_env_forbidden('OPENAI_API_KEY')",
             "select ai.grant_secret('OPENAI_API_KEY', current_user)",
             "insert into ai._secret_permissions values ('*', current_user)",
             "insert into ai.secret_permissions values ('*', current_user)",

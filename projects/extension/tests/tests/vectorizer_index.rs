@@ -1,4 +1,4 @@
-//! The indexing step: ai._vectorizer_create_vector_index_if_needed and its helpers, the job
+//! The indexing step: ai_extra._vectorizer_create_vector_index_if_needed and its helpers, the job
 //! procedure and ai.execute_vectorizer.
 //!
 //! create_vectorizer refuses automatic indexing without scheduling, and TimescaleDB (the only
@@ -32,7 +32,7 @@ fn set_indexing(pg: &PgCluster, db: &str, id: i32, indexing: &str) -> Result<()>
 }
 
 fn if_needed(pg: &PgCluster, db: &str, id: i32) -> Result<String> {
-    psql_ok(pg, db, &format!("select ai._vectorizer_create_vector_index_if_needed({id})"))
+    psql_ok(pg, db, &format!("select ai_extra._vectorizer_create_vector_index_if_needed({id})"))
 }
 
 /// Adds `n` chunks to the target of table `table`, for source rows from `from` on.
@@ -118,7 +118,7 @@ async fn diskann_without_vectorscale_and_bad_input_are_clear_errors() -> Result<
         pg,
         &db,
         "postgres",
-        &format!("select ai._vectorizer_create_vector_index_if_needed({id})"),
+        &format!("select ai_extra._vectorizer_create_vector_index_if_needed({id})"),
         "indexing_diskann needs the vectorscale extension (pgvectorscale), which is not installed",
     )?;
     psql_err(
@@ -132,7 +132,7 @@ async fn diskann_without_vectorscale_and_bad_input_are_clear_errors() -> Result<
         pg,
         &db,
         "postgres",
-        "select ai._vectorizer_create_vector_index_if_needed(9999)",
+        "select ai_extra._vectorizer_create_vector_index_if_needed(9999)",
         "vectorizer 9999 does not exist",
     )?;
     assert_eq!(vector_indexes(pg, &db, "docs")?, "");
@@ -149,7 +149,7 @@ async fn concurrent_callers_build_one_index_and_never_wait() -> Result<()> {
     add_chunks(pg, &db, "docs", 1, 4)?;
     set_indexing(pg, &db, id, "ai.indexing_hnsw(min_rows => 4)")?;
     let pool = pg.pool(&db).await?;
-    let call = format!("select ai._vectorizer_create_vector_index_if_needed({id})");
+    let call = format!("select ai_extra._vectorizer_create_vector_index_if_needed({id})");
 
     // A builds the index in a transaction it keeps open; B returns false at once, without waiting
     let mut a = pool.begin().await?;
@@ -202,7 +202,7 @@ async fn a_worker_that_does_not_own_the_target_gets_a_clear_error_once_the_index
     psql_ok(pg, &db, "create table docs(id int primary key, body text); insert into docs values (1, 'x')")?;
     let id: i32 = psql_ok(pg, &db, &format!("select ai.create_vectorizer('docs'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'), grant_to => ai.grant_to('{worker}'))"))?.parse()?;
     set_indexing(pg, &db, id, "ai.indexing_hnsw(min_rows => 1)")?;
-    let call = format!("select ai._vectorizer_create_vector_index_if_needed({id})");
+    let call = format!("select ai_extra._vectorizer_create_vector_index_if_needed({id})");
     assert_eq!(psql(pg, &db, &worker, &call)?.stdout.trim(), "f", "not due yet: no error");
     psql_ok(pg, &db, &format!("delete from ai._vectorizer_q_{id}"))?;
     add_chunks(pg, &db, "docs", 1, 1)?;

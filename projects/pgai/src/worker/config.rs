@@ -52,7 +52,7 @@ pub enum EmbeddingConfig {
         #[serde(default)]
         base_url: Option<String>,
     },
-    /// A sentence-transformers model run in this process (`ai.embedding_sentence_transformers`).
+    /// A sentence-transformers model run in this process (`ai_extra.embedding_sentence_transformers`).
     #[serde(rename = "sentence_transformers")]
     SentenceTransformers {
         model: String,

@@ -1,4 +1,4 @@
-//! The worker's heartbeat in `ai.vectorizer_worker_progress`, which `ai.vectorizer_status`
+//! The worker's heartbeat in `ai_extra.vectorizer_worker_progress`, which `ai.vectorizer_status`
 //! shows: which worker last watched each vectorizer, and when. A worker beats for every
 //! vectorizer it polls, and every [`EVERY`] while it processes one.
 //!
@@ -35,7 +35,7 @@ impl Heartbeat {
             return;
         }
         let result = sqlx::query(
-            "insert into ai.vectorizer_worker_progress (vectorizer_id, worker, last_heartbeat) \
+            "insert into ai_extra.vectorizer_worker_progress (vectorizer_id, worker, last_heartbeat) \
              select id, $2, pg_catalog.now() from pg_catalog.unnest($1::pg_catalog.int4[]) as id \
              where exists (select 1 from ai.vectorizer v where v.id operator(pg_catalog.=) id) \
              on conflict (vectorizer_id) do update \

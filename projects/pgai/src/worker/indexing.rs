@@ -1,4 +1,4 @@
-//! The indexing step after batches: `ai._vectorizer_create_vector_index_if_needed(id)`
+//! The indexing step after batches: `ai_extra._vectorizer_create_vector_index_if_needed(id)`
 //! decides whether the target needs its vector index and creates it. The worker calls it
 //! when the function exists (it belongs to the extension), at most every
 //! [`INDEXING_EVERY`] during a run, and once more when the run ends.
@@ -20,7 +20,7 @@ impl Indexing {
     /// Looks for the function once per run.
     pub async fn detect(conn: &mut PgConnection, vectorizer_id: i32) -> Result<Indexing, sqlx::Error> {
         let available: bool = sqlx::query_scalar(
-            "select pg_catalog.to_regprocedure('ai._vectorizer_create_vector_index_if_needed(integer)') is not null",
+            "select pg_catalog.to_regprocedure('ai_extra._vectorizer_create_vector_index_if_needed(integer)') is not null",
         )
         .fetch_one(conn)
         .await?;
@@ -41,7 +41,7 @@ impl Indexing {
             }
             *last = Instant::now();
         }
-        let sql = "select ai._vectorizer_create_vector_index_if_needed($1)";
+        let sql = "select ai_extra._vectorizer_create_vector_index_if_needed($1)";
         if let Err(e) = sqlx::query(sql).bind(self.vectorizer_id).execute(pool).await {
             tracing::warn!(vectorizer_id = self.vectorizer_id, error = %e, "the indexing step failed");
         }

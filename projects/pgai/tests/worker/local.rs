@@ -13,7 +13,7 @@ async fn a_local_model_embeds_without_a_provider() {
     )
     .await;
     let id: i32 = sqlx::query_scalar(
-        "select ai.create_vectorizer('notes'::regclass, embedding => ai.embedding_sentence_transformers(), \
+        "select ai.create_vectorizer('notes'::regclass, embedding => ai_extra.embedding_sentence_transformers(), \
          chunking => ai.chunking_recursive_character_text_splitter('body'))",
     )
     .fetch_one(&db.pool)

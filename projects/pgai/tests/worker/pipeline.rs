@@ -185,11 +185,11 @@ async fn the_indexing_step_runs_when_the_function_exists() {
     db.exec("create table ix (id int primary key, body text); insert into ix select g, 'row ' || g from generate_series(1, 10) g").await;
     vectorizer(&db, "ix", &fake.base_url(), 4, "ai.chunking_character_text_splitter('body')", "").await;
     let exists =
-        "select (to_regprocedure('ai._vectorizer_create_vector_index_if_needed(integer)') is not null)::int::int8";
+        "select (to_regprocedure('ai_extra._vectorizer_create_vector_index_if_needed(integer)') is not null)::int::int8";
     if db.scalar_i64(exists).await == 0 {
         // An extension without the function: a stand-in (the worker only needs the signature).
         db.exec(
-            "create function ai._vectorizer_create_vector_index_if_needed(vectorizer_id int) returns bool
+            "create function ai_extra._vectorizer_create_vector_index_if_needed(vectorizer_id int) returns bool
              language plpgsql as $$ begin return false; end $$",
         )
         .await;
