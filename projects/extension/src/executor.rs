@@ -13,7 +13,8 @@ use std::time::Duration;
 #[pg_extern(volatile, create_or_replace)]
 fn execute_vectorizer(vectorizer_id: i32) {
     let row = Spi::get_one_with_args::<JsonB>(
-        "select pg_catalog.to_jsonb(v) from ai.vectorizer v where v.id operator(pg_catalog.=) $1",
+        // a subquery: one row whether or not the vectorizer exists
+        "select (select pg_catalog.to_jsonb(v) from ai.vectorizer v where v.id operator(pg_catalog.=) $1)",
         &[vectorizer_id.into()],
     )
     .unwrap_or_else(|e| error!("{e}"));

@@ -95,13 +95,14 @@ begin
        or pg_catalog.jsonb_typeof(config operator(pg_catalog.->) 'chunk_overlap') not in ('number', 'null') then
         raise exception 'chunk_size and chunk_overlap must be numbers';
     end if;
-    _size = (config operator(pg_catalog.->>) 'chunk_size')::pg_catalog.numeric::pg_catalog.int8;
-    _overlap = (config operator(pg_catalog.->>) 'chunk_overlap')::pg_catalog.numeric::pg_catalog.int8;
+    -- a key left out is the worker's default: 800 and 400
+    _size = coalesce((config operator(pg_catalog.->>) 'chunk_size')::pg_catalog.numeric::pg_catalog.int8, 800);
+    _overlap = coalesce((config operator(pg_catalog.->>) 'chunk_overlap')::pg_catalog.numeric::pg_catalog.int8, 400);
     if _size operator(pg_catalog.<=) 0 then
         raise exception 'chunk_size must be greater than 0 (got %)', _size;
     end if;
-    if _overlap operator(pg_catalog.<) 0 or _overlap operator(pg_catalog.>=) coalesce(_size, 800) then
-        raise exception 'chunk_overlap must be at least 0 and less than chunk_size (got chunk_overlap %, chunk_size %)', _overlap, coalesce(_size, 800);
+    if _overlap operator(pg_catalog.<) 0 or _overlap operator(pg_catalog.>=) _size then
+        raise exception 'chunk_overlap must be at least 0 and less than chunk_size (got chunk_overlap %, chunk_size %)', _overlap, _size;
     end if;
     if pg_catalog.jsonb_typeof(config operator(pg_catalog.->) 'is_separator_regex') is distinct from 'boolean'
        or not (config operator(pg_catalog.->>) 'is_separator_regex')::pg_catalog.bool then

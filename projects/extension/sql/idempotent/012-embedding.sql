@@ -114,7 +114,7 @@ begin
                 raise exception 'invalid embedding implementation: "%"', _implementation;
             end if;
     end case;
-    if config operator(pg_catalog.->>) 'model' is null then
+    if coalesce(pg_catalog.btrim(config operator(pg_catalog.->>) 'model'), '') operator(pg_catalog.=) '' then
         raise exception 'embedding config has no model'
             using hint = 'name the model, e.g. ai.embedding_openai(''text-embedding-3-small'', 1536)';
     end if;

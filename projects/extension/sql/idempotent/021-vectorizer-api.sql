@@ -57,10 +57,14 @@ begin
 
     -- 3. only the source's owner (or a member of its role) or a superuser
     select n.nspname, k.relname, k.relowner, k.relkind
-    into strict _source_schema, _source_table, _owner, _relkind
+    into _source_schema, _source_table, _owner, _relkind
     from pg_catalog.pg_class k
     join pg_catalog.pg_namespace n on n.oid operator(pg_catalog.=) k.relnamespace
     where k.oid operator(pg_catalog.=) source;
+    if not found then
+        raise exception 'query returned no rows' using errcode = 'no_data_found'
+            , detail = pg_catalog.format('source %s is not a relation: pass the table to vectorize, e.g. ''docs''::regclass', coalesce(source::pg_catalog.oid::pg_catalog.text, 'null'));
+    end if;
     select pg_catalog.pg_has_role(current_user, _owner, 'MEMBER') or r.rolsuper into _is_owner
     from pg_catalog.pg_roles r where r.rolname operator(pg_catalog.=) current_user;
     if not _is_owner then
@@ -77,23 +81,31 @@ begin
     -- 5. a primary key to track rows by
     _source_pk = ai._vectorizer_source_pk(source);
     if _source_pk is null or pg_catalog.jsonb_array_length(_source_pk) operator(pg_catalog.=) 0 then
-        raise exception 'source table must have a primary key constraint'
-            using detail = case when _relkind not in ('r', 'p')
-                then pg_catalog.format('%s is not a table: a vectorizer reads an ordinary or partitioned table', source) end;
+        if _relkind not in ('r', 'p') then
+            raise exception 'source table must have a primary key constraint'
+                using detail = pg_catalog.format('%s is not a table: a vectorizer reads an ordinary or partitioned table', source);
+        end if;
+        raise exception 'source table must have a primary key constraint';
     end if;
 
     -- 6. the id (consumed even if a later step fails, as a sequence is)
     _id = pg_catalog.nextval('ai.vectorizer_id_seq'::pg_catalog.regclass);
 
     -- 7. names
-    -- a default name PostgreSQL cuts to 63 bytes: said, since the objects get the shorter name
+    -- a name PostgreSQL cuts to 63 bytes: said, since the objects get the shorter name (a name
+    -- argument of 63 bytes may already be a longer one cut when it became a `name`)
     for _name in
         select x.value from (values
             (coalesce(target_table::pg_catalog.text, destination operator(pg_catalog.||) '_store', _source_table operator(pg_catalog.||) '_embedding_store'))
-          , (coalesce(view_name::pg_catalog.text, destination::pg_catalog.text, _source_table operator(pg_catalog.||) '_embedding'))) x(value)
-        where pg_catalog.octet_length(x.value) operator(pg_catalog.>) 63
+          , (coalesce(view_name::pg_catalog.text, destination::pg_catalog.text, _source_table operator(pg_catalog.||) '_embedding'))
+          , (destination), (target_schema), (view_schema), (queue_schema), (queue_table)) x(value)
+        where pg_catalog.octet_length(x.value) operator(pg_catalog.>=) 63
     loop
-        raise notice 'the name % is longer than 63 bytes: PostgreSQL names the object %', pg_catalog.quote_ident(_name), pg_catalog.quote_ident(_name::pg_catalog.name);
+        if pg_catalog.octet_length(_name) operator(pg_catalog.>) 63 then
+            raise notice 'the name % is longer than 63 bytes: PostgreSQL names the object %', pg_catalog.quote_ident(_name), pg_catalog.quote_ident(_name::pg_catalog.name);
+        else
+            raise notice 'the name % is 63 bytes long, the most PostgreSQL allows: a longer name given was cut to this', pg_catalog.quote_ident(_name);
+        end if;
     end loop;
     target_schema = coalesce(target_schema, _source_schema);
     target_table = coalesce(target_table, destination operator(pg_catalog.||) '_store', _source_table operator(pg_catalog.||) '_embedding_store');
@@ -197,7 +209,17 @@ create or replace function ai_extra._vectorizer_check_names
 as $func$
 declare
     _clash pg_catalog.name;
+    _empty pg_catalog.text;
 begin
+    select x.param into _empty
+    from (values ('target_schema', target_schema), ('target_table', target_table), ('view_schema', view_schema)
+               , ('view_name', view_name), ('queue_schema', queue_schema), ('queue_table', queue_table)) x(param, value)
+    where x.value operator(pg_catalog.=) ''
+    limit 1;
+    if found then
+        raise exception '% must not be empty', _empty
+            using hint = 'an empty destination makes the view name empty; pass a name, or leave the argument out for the default';
+    end if;
     if (target_schema, target_table) operator(pg_catalog.=) (view_schema, view_name) then
         raise exception 'the target table and the view would both be named %.%', pg_catalog.quote_ident(target_schema), pg_catalog.quote_ident(target_table)
             using hint = 'pass different target_table and view_name (or another destination)';
@@ -239,7 +261,7 @@ begin
         select * into strict _v from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id for update;
     exception when no_data_found then
         raise exception 'query returned no rows' using errcode = 'no_data_found'
-            , detail = pg_catalog.format('vectorizer %s does not exist', vectorizer_id);
+            , detail = pg_catalog.format('vectorizer %s does not exist', coalesce(vectorizer_id::pg_catalog.text, 'null'));
     end;
     -- the row goes first, so the sql_drop event trigger finds nothing to clean up after us
     delete from ai.vectorizer v where v.id operator(pg_catalog.=) vectorizer_id;

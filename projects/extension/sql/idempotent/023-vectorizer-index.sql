@@ -169,6 +169,11 @@ begin
             using errcode = 'insufficient_privilege'
             , hint = pg_catalog.format('run the indexing step as %s, the owner: select ai_extra._vectorizer_create_vector_index_if_needed(%s)', pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(_owner)), vectorizer_id);
     end if;
+    if _v.config operator(pg_catalog.#>>) '{indexing,implementation}' operator(pg_catalog.=) 'diskann'
+       and not exists (select 1 from pg_catalog.pg_extension where extname operator(pg_catalog.=) 'vectorscale') then
+        raise exception 'indexing_diskann needs the vectorscale extension (pgvectorscale), which is not installed'
+            using hint = 'create extension vectorscale, or switch the vectorizer to ai.indexing_hnsw()';
+    end if;
     perform ai._vectorizer_create_vector_index(_v.target_schema, _v.target_table, _v.config operator(pg_catalog.->) 'indexing');
     return ai._vectorizer_vector_index_exists(_v.target_schema, _v.target_table, _v.config operator(pg_catalog.->) 'indexing');
 end;

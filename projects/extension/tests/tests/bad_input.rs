@@ -182,27 +182,38 @@ async fn identifiers_work_completely_or_are_refused_untouched() -> Result<()> {
     let long63 = "d".repeat(63);
     psql_ok(pg, &db, &format!("create table {long48}(id int primary key, body text); create table {long54}(id int primary key, body text); create table {long63}(id int primary key, body text); create table plain(id int primary key, body text); create table plain_taken(x int)"))?;
     let ok = "embedding => ai.embedding_openai('text-embedding-3-small', 4), chunking => ai.chunking_character_text_splitter('body')";
+    // names PostgreSQL cuts to 63 bytes: it works, a notice says so, the objects get the cut name
+    for (table, notice) in [(&long48, "is longer than 63 bytes: PostgreSQL names the object")] {
+        tried += 1;
+        let out = psql(pg, &db, "postgres", &format!("select ai.create_vectorizer('{table}'::regclass, {ok})"))?;
+        assert!(out.ok && out.stderr.contains(notice), "{table}: {}", out.stderr);
+        worked += 1;
+    }
+    assert_eq!(
+        psql_ok(pg, &db, &format!("select string_agg(octet_length(target_table)::text || '/' || octet_length(view_name)::text, ',' order by id) from ai.vectorizer where source_table in ('{long48}', '{long54}')"))?,
+        "63/58"
+    );
     let bad = [
-        (format!("'{long48}'::regclass, {ok}"), "longer than 63 bytes"),
-        (format!("'{long54}'::regclass, {ok}"), "longer than 63 bytes"),
-        (format!("'{long63}'::regclass, {ok}"), "pass a shorter name with target_table"),
-        (format!("'{long63}'::regclass, {ok}, target_table => 'ok_t'"), "view"),
-        (format!("'plain'::regclass, {ok}, destination => '{}'", "e".repeat(60)), "longer than 63 bytes"),
-        (format!("'plain'::regclass, {ok}, destination => ''"), "must not be empty"),
-        (format!("'plain'::regclass, {ok}, target_table => ''"), "target table must not be empty"),
-        (format!("'plain'::regclass, {ok}, view_name => ''"), "view must not be empty"),
-        (format!("'plain'::regclass, {ok}, queue_table => ''"), "queue table must not be empty"),
-        (format!("'plain'::regclass, {ok}, target_schema => ''"), "schema \"\" does not exist"),
-        (format!("'plain'::regclass, {ok}, view_schema => 'no such schema'"), "schema \"no such schema\" does not exist"),
-        (format!("'plain'::regclass, {ok}, queue_schema => 'y\"; drop table canary; --'"), "does not exist"),
-        (format!("'plain'::regclass, {ok}, target_table => 'same', view_name => 'same'"), "would both be named public.same"),
-        (format!("'plain'::regclass, {ok}, queue_schema => 'public', queue_table => 'plain_embedding_store'"), "queue table would be named"),
-        (format!("'plain'::regclass, {ok}, view_name => 'plain_taken'"), "view public.plain_taken already exists"),
-        (format!("'plain'::regclass, {ok}, target_table => 'plain_taken'"), "target table public.plain_taken already exists"),
-        (format!("'plain'::regclass, {ok}, queue_schema => 'public', queue_table => 'plain_taken'"), "queue table public.plain_taken already exists"),
-        (format!("'plain'::regclass, {ok}, target_schema => 'pg_catalog'"), "permission denied"),
-        (format!("'\"x\"\"; drop table canary; --\"'::regclass, {ok}"), "does not exist"),
-        (format!("'plain'::regclass, embedding => {EMBED}, chunking => ai.chunking_character_text_splitter('x\"; drop table canary; --')"), "does not exist in public.plain"),
+        // the cut names of the target and the view are the same
+        (format!("'{long54}'::regclass, {ok}"), "the target table and the view would both be named".into()),
+        // the cut name is the source's own: pgai's collision messages
+        (format!("'{long63}'::regclass, {ok}"), format!("an object named public.{long63} already exists. specify an alternate destination explicitly")),
+        (format!("'{long63}'::regclass, {ok}, view_name => 'ok_v'"), format!("an object named public.{long63} already exists. specify an alternate destination or target_table explicitly")),
+        (format!("'plain'::regclass, {ok}, destination => ''"), "view_name must not be empty".into()),
+        (format!("'plain'::regclass, {ok}, target_table => ''"), "target_table must not be empty".into()),
+        (format!("'plain'::regclass, {ok}, view_name => ''"), "view_name must not be empty".into()),
+        (format!("'plain'::regclass, {ok}, queue_table => ''"), "queue_table must not be empty".into()),
+        (format!("'plain'::regclass, {ok}, target_schema => ''"), "target_schema must not be empty".into()),
+        (format!("'plain'::regclass, {ok}, view_schema => 'no such schema'"), "schema \"no such schema\" does not exist".into()),
+        (format!("'plain'::regclass, {ok}, queue_schema => 'y\"; drop table canary; --'"), "does not exist".into()),
+        (format!("'plain'::regclass, {ok}, target_table => 'same', view_name => 'same'"), "would both be named public.same".into()),
+        (format!("'plain'::regclass, {ok}, queue_schema => 'public', queue_table => 'plain_embedding_store'"), "queue table would be named".into()),
+        (format!("'plain'::regclass, {ok}, view_name => 'plain_taken'"), "an object named public.plain_taken already exists. specify an alternate destination explicitly".into()),
+        (format!("'plain'::regclass, {ok}, target_table => 'plain_taken'"), "an object named public.plain_taken already exists. specify an alternate destination or target_table explicitly".into()),
+        (format!("'plain'::regclass, {ok}, queue_schema => 'public', queue_table => 'plain_taken'"), "an object named public.plain_taken already exists. specify an alternate queue_table explicitly".into()),
+        (format!("'plain'::regclass, {ok}, target_schema => 'pg_catalog'"), "permission denied".into()),
+        (format!("'\"x\"\"; drop table canary; --\"'::regclass, {ok}"), "does not exist".into()),
+        (format!("'plain'::regclass, embedding => {EMBED}, chunking => ai.chunking_character_text_splitter('x\"; drop table canary; --')"), "chunk column in config does not exist in the table: x\"; drop table canary; --".into()),
     ];
     for (args, expected) in &bad {
         tried += 1;
@@ -223,7 +234,7 @@ async fn identifiers_work_completely_or_are_refused_untouched() -> Result<()> {
     );
     // drop_vectorizer of nothing
     for (sql, expected) in [
-        ("select ai.drop_vectorizer(null)", "vectorizer <NULL> does not exist"),
+        ("select ai.drop_vectorizer(null)", "vectorizer null does not exist"),
         ("select ai.drop_vectorizer(-1)", "vectorizer -1 does not exist"),
     ] {
         tried += 1;
@@ -258,20 +269,24 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
     let mut cases: Vec<(String, &str)> = Vec::new();
     // formatting templates
     for (template, expected) in [
-        ("$", "invalid placeholder"),
-        ("${chunk", "invalid placeholder"),
-        ("${x", "invalid placeholder"),
-        ("${}", "invalid placeholder"),
-        ("${ chunk}", "invalid placeholder"),
-        ("$ chunk", "invalid placeholder"),
+        // pgai's check first: the template must contain $chunk
+        ("$", "template must contain $chunk placeholder"),
+        ("${chunk", "template must contain $chunk placeholder"),
+        ("${chunk}", "template must contain $chunk placeholder"),
+        ("$ chunk", "template must contain $chunk placeholder"),
+        ("$é", "template must contain $chunk placeholder"),
+        // then this project's: placeholders Python's Template accepts, naming columns
+        ("$chunk ${x", "invalid placeholder"),
+        ("$chunk ${}", "invalid placeholder"),
+        ("$chunk ${ chunk}", "invalid placeholder"),
         ("$chunk$", "invalid placeholder"),
         ("$chunk costs $9.99", "invalid placeholder"),
-        ("${chunk}$-", "invalid placeholder"),
-        ("$é", "invalid placeholder"),
+        ("$chunk $-", "invalid placeholder"),
+        ("$chunk $é", "invalid placeholder"),
         ("$nope $chunk", "$nope, which is not a column"),
-        ("${nope}", "$nope, which is not a column"),
-        ("$mixed", "$mixed, which is not a column"),
-        ("$Title", "$Title, which is not a column"),
+        ("${nope} $chunk", "$nope, which is not a column"),
+        ("$mixed $chunk", "$mixed, which is not a column"),
+        ("$Title $chunk", "$Title, which is not a column"),
     ] {
         cases.push((
             create(&format!(
@@ -285,7 +300,7 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
         create(&format!(
             "embedding => {EMBED}, chunking => {chunk}, formatting => ai.formatting_python_template(null)"
         )),
-        "formatting template must not be null",
+        "template must contain $chunk placeholder",
     ));
     // separators that are not regexes the worker can use
     for sep in ["(", "[a-", "*", "a{2,1}", "(?<=x)", "(?=x)", "(?!x)", r"(a)\1", r"\m", "(?P<n>a)(?P<n>b)"] {
@@ -315,8 +330,9 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
         ("10", "10", "chunk_overlap must be at least 0 and less than chunk_size"),
         ("10", "11", "chunk_overlap must be at least 0 and less than chunk_size"),
         ("10", "-1", "chunk_overlap must be at least 0"),
-        ("null", "0", "chunk_size must be greater than 0"),
-        ("10", "null", "chunk_overlap must be at least 0"),
+        // left out: the worker's defaults, 800 and 400
+        ("null", "800", "chunk_overlap must be at least 0 and less than chunk_size (got chunk_overlap 800, chunk_size 800)"),
+        ("10", "null", "chunk_overlap must be at least 0 and less than chunk_size (got chunk_overlap 400, chunk_size 10)"),
     ] {
         cases.push((
             create(&format!("embedding => {EMBED}, chunking => ai.chunking_recursive_character_text_splitter('body', chunk_size => {size}, chunk_overlap => {overlap})")),
@@ -340,49 +356,50 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
         ("ai.embedding_ollama('nomic-embed-text', 384)", "returns 768 dimensions"),
         ("ai.embedding_ollama('all-minilm:latest', 768)", "returns 384 dimensions"),
         ("ai.embedding_voyageai('voyage-3', 512)", "returns 1024 dimensions"),
-        ("ai.embedding_openai('m', 16001)", "dimensions must be between 1 and 16000"),
-        ("ai.embedding_openai('m', -4)", "dimensions must be between 1 and 16000"),
+        ("ai.embedding_openai('m', 16001)", "dimensions for type vector cannot exceed 16000"),
+        ("ai.embedding_openai('m', -4)", "dimensions for type vector must be at least 1"),
         ("'{\"config_type\": \"embedding\", \"implementation\": \"openai\", \"model\": \"text-embedding-ada-002\", \"dimensions\": 4}'", "returns 1536 dimensions"),
-        ("'{\"config_type\": \"embedding\", \"implementation\": \"nope\", \"model\": \"m\", \"dimensions\": 4}'", "unrecognized embedding implementation 'nope'"),
-        ("'{}'", "embedding must be a config made by an ai.embedding_* function"),
-        ("'[]'", "embedding must be a config made by an ai.embedding_* function"),
-        ("'null'", "embedding must be a config"),
+        ("'{\"config_type\": \"embedding\", \"implementation\": \"nope\", \"model\": \"m\", \"dimensions\": 4}'", "invalid embedding implementation: \"nope\""),
+        ("'{\"dimensions\": 4}'", "invalid config_type for embedding config"),
+        ("'[]'", "dimensions argument is required"),
+        ("'null'", "dimensions argument is required"),
+        ("'{}'", "dimensions argument is required"),
     ] {
         cases.push((create(&format!("embedding => {embedding}, chunking => {chunk}")), expected));
     }
     // sources and NULL / empty arguments
     let ok = format!("embedding => {EMBED}, chunking => {chunk}");
     cases.extend([
-        (format!("select ai.create_vectorizer('nopk'::regclass, {ok})"), "has no primary key"),
-        (format!("select ai.create_vectorizer('v'::regclass, {ok})"), "source public.v is not a table: it is a view"),
-        (format!("select ai.create_vectorizer('mv'::regclass, {ok})"), "it is a materialized view"),
-        (format!("select ai.create_vectorizer('seq'::regclass, {ok})"), "it is a sequence"),
+        (format!("select ai.create_vectorizer('nopk'::regclass, {ok})"), "source table must have a primary key constraint"),
+        (format!("select ai.create_vectorizer('v'::regclass, {ok})"), "public.v is not a table: a vectorizer reads an ordinary or partitioned table"),
+        (format!("select ai.create_vectorizer('mv'::regclass, {ok})"), "public.mv is not a table"),
+        (format!("select ai.create_vectorizer('seq'::regclass, {ok})"), "public.seq is not a table"),
         (
             format!("select ai.create_vectorizer('no_such_table'::regclass, {ok})"),
             "relation \"no_such_table\" does not exist",
         ),
-        (format!("select ai.create_vectorizer(null, {ok})"), "source must name the table to vectorize"),
-        (format!("select ai.create_vectorizer(0::regclass, {ok})"), "is not a table"),
-        (create(&format!("embedding => null, chunking => {chunk}")), "embedding is required"),
-        (create(&format!("embedding => {EMBED}, chunking => null")), "chunking is required"),
+        (format!("select ai.create_vectorizer(null, {ok})"), "source null is not a relation: pass the table to vectorize"),
+        (format!("select ai.create_vectorizer(0::regclass, {ok})"), "source 0 is not a relation"),
+        (create(&format!("embedding => null, chunking => {chunk}")), "embedding configuration is required"),
+        (create(&format!("embedding => {EMBED}, chunking => null")), "chunking configuration is required"),
         (
             create(&format!("embedding => {EMBED}, chunking => ai.chunking_character_text_splitter('')")),
-            "chunk_column '' does not exist",
+            "chunk column in config does not exist in the table: ",
         ),
         (
             create(&format!("embedding => {EMBED}, chunking => ai.chunking_character_text_splitter('id')")),
-            "it must be text",
+            "chunk column in config does not exist in the table: id",
         ),
-        (create(&format!("{ok}, formatting => null")), "formatting"),
-        (create(&format!("{ok}, indexing => null")), "indexing"),
-        (create(&format!("{ok}, scheduling => null")), "scheduling"),
-        (create(&format!("{ok}, processing => null")), "processing"),
-        (create(&format!("{ok}, processing => ai.formatting_python_template()")), "processing"),
-        (create(&format!("embedding => {EMBED}, chunking => ai.embedding_openai('m', 4)")), "chunking"),
-        (create(&format!("embedding => ai.embedding_openai(null, 4), chunking => {chunk}")), "model is required"),
+        (create(&format!("{ok}, formatting => null")), "invalid config_type for formatting config"),
+        (create(&format!("{ok}, indexing => null")), "invalid config_type for indexing config"),
+        (create(&format!("{ok}, scheduling => null")), "invalid config_type for scheduling config"),
+        (create(&format!("{ok}, processing => null")), "invalid config_type for processing config"),
+        (create(&format!("{ok}, processing => ai.formatting_python_template()")), "invalid config_type for processing config"),
+        (create(&format!("embedding => {EMBED}, chunking => ai.embedding_openai('m', 4)")), "invalid config_type for chunking config"),
+        (create(&format!("embedding => ai.embedding_openai(null, 4), chunking => {chunk}")), "embedding config has no model"),
         (
             create(&format!("embedding => {EMBED}, {}", raw_chunking(r#""chunk_size": "ten", "chunk_overlap": 0"#))),
-            "invalid input syntax for type integer",
+            "chunk_size and chunk_overlap must be numbers",
         ),
     ]);
     let before = snapshot(pg, &db)?;
@@ -392,7 +409,7 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
     assert_eq!(before, snapshot(pg, &db)?);
     // and what is near the edge works
     for args in [
-        format!("embedding => ai.embedding_openai('text-embedding-3-small', 1536), chunking => {chunk}, formatting => ai.formatting_python_template('$$ ${{chunk}}}} $$$title $Mixed')"),
+        format!("embedding => ai.embedding_openai('text-embedding-3-small', 1536), chunking => {chunk}, formatting => ai.formatting_python_template('$$ $chunk}}}} $$$title $Mixed ${{chunk}}')"),
         "embedding => ai.embedding_openai('text-embedding-ada-002', 1536), chunking => ai.chunking_recursive_character_text_splitter('body', 1, 0, array['\\s+', '(?i)x'], is_separator_regex => true), destination => 'edge2'".to_string(),
         "embedding => ai_extra.embedding_sentence_transformers('sentence-transformers/all-MiniLM-L6-v2', 384), chunking => ai.chunking_character_text_splitter('body', 2147483647, 2147483646), destination => 'edge3'".to_string(),
     ] {

@@ -52,40 +52,98 @@ async fn config_objects_match_their_golden_files() -> Result<()> {
 }
 
 #[tokio::test]
-async fn bad_config_values_are_rejected_with_the_parameter_and_range() -> Result<()> {
+async fn builders_check_nothing_and_leave_out_null_arguments() -> Result<()> {
     let pg = PgCluster::shared();
-    let db = db_with_ai("badconfigs").await?;
+    let db = db_with_ai("builders").await?;
+    // as in pgai: a builder builds whatever it is given; create_vectorizer's validators check
     let cases = [
-        ("ai.chunking_character_text_splitter('body', chunk_size => 0)", "chunk_size must be greater than 0"),
-        ("ai.chunking_character_text_splitter('body', chunk_size => 10, chunk_overlap => 10)", "chunk_overlap must be at least 0 and less than chunk_size"),
-        ("ai.chunking_recursive_character_text_splitter('body', chunk_overlap => -1)", "chunk_overlap must be at least 0"),
-        ("ai.chunking_character_text_splitter(null)", "chunk_column"),
-        ("ai.chunking_character_text_splitter('body', separator => '(', is_separator_regex => true)", "not a valid regular expression"),
-        ("ai.chunking_recursive_character_text_splitter('body', separators => array['[a-'], is_separator_regex => true)", "not a valid regular expression"),
-        ("ai.embedding_openai('m', 0)", "dimensions must be between 1 and 16000"),
-        ("ai.embedding_openai('m', null)", "dimensions must be between 1 and 16000"),
-        ("ai.embedding_openai(null, 10)", "model is required"),
-        ("ai.embedding_openai('m', 10, api_key_name => 'x; drop table y')", "api_key_name"),
-        ("ai.embedding_ollama('m', 10, options => '[1]')", "options must be a json object"),
-        ("ai.embedding_voyageai('m', 10, input_type => 'other')", "input_type must be"),
-        ("ai.indexing_hnsw(opclass => 'nope')", "opclass must be one of"),
-        ("ai.indexing_hnsw(m => 1)", "m must be between 2 and 100"),
-        ("ai.indexing_hnsw(ef_construction => 2000)", "ef_construction must be between 4 and 1000"),
-        ("ai.indexing_hnsw(m => 40, ef_construction => 50)", "at least twice m"),
-        ("ai.indexing_hnsw(min_rows => -1)", "min_rows must be 0 or more"),
-        ("ai.indexing_diskann(storage_layout => 'x')", "storage_layout must be"),
-        ("ai.indexing_diskann(num_bits_per_dimension => 9)", "num_bits_per_dimension must be between 1 and 8"),
-        ("ai.indexing_diskann(max_alpha => 0.5)", "max_alpha must be 1.0 or more"),
-        ("ai.scheduling_timescaledb(interval '0')", "schedule_interval must be a positive interval"),
-        ("ai.processing_default(batch_size => 0)", "batch_size must be between 1 and 2048"),
-        ("ai.processing_default(batch_size => 5000)", "batch_size must be between 1 and 2048"),
-        ("ai.processing_default(concurrency => 51)", "concurrency must be between 1 and 50"),
+        ("ai.chunking_character_text_splitter('body', chunk_size => 0)", r#"{"separator": "\n\n", "chunk_size": 0, "chunk_column": "body", "chunk_overlap": 400, "is_separator_regex": false}"#),
+        ("ai.chunking_character_text_splitter(null, null, null, null, null)", "{}"),
+        ("ai.embedding_openai(null, null, api_key_name => null)", "{}"),
+        ("ai.embedding_openai('m', 0, api_key_name => 'x; drop table y')", r#"{"model": "m", "dimensions": 0, "api_key_name": "x; drop table y"}"#),
+        ("ai.embedding_ollama('m', 10, options => '[1]')", r#"{"model": "m", "options": [1], "dimensions": 10}"#),
+        ("ai.embedding_voyageai('m', 10, input_type => null)", r#"{"model": "m", "dimensions": 10, "api_key_name": "VOYAGE_API_KEY"}"#),
+        ("ai.indexing_hnsw(opclass => null, m => 1)", r#"{"m": 1, "min_rows": 100000, "create_when_queue_empty": true}"#),
+        ("ai.indexing_diskann(storage_layout => 'x', min_rows => null)", r#"{"storage_layout": "x", "create_when_queue_empty": true}"#),
+        ("ai.scheduling_timescaledb(null)", "{}"),
+        ("ai.processing_default(batch_size => 5000)", r#"{"batch_size": 5000}"#),
+        ("ai.formatting_python_template(null)", "{}"),
     ];
     for (call, expected) in cases {
-        let out = psql(pg, &db, "postgres", &format!("select {call}"))?;
-        assert!(!out.ok, "{call} should fail");
-        assert!(out.stderr.contains(expected), "{call}: expected {expected:?} in {:?}", out.stderr);
+        // the keys besides implementation and config_type
+        let got = psql_ok(pg, &db, &format!("select ({call}) - 'implementation' - 'config_type'"))?;
+        assert_eq!(got, expected, "{call}");
     }
+    // pgai's one check at build time
+    psql_err(pg, &db, "postgres", "select ai.embedding_voyageai('m', 10, input_type => 'other')", r#"invalid input_type for voyage ai "other""#)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn validators_refuse_bad_values_with_pgais_messages_then_this_projects() -> Result<()> {
+    let pg = PgCluster::shared();
+    let db = db_with_ai("validators").await?;
+    psql_ok(pg, &db, "create table thing (id int primary key, body text, n int, chunk_no int)")?;
+    let chunking = |c: &str| format!("ai._validate_chunking({c}, 'public', 'thing')");
+    let formatting = |c: &str| format!("ai._validate_formatting({c}, 'public', 'thing')");
+    let cases = [
+        // pgai 0.7's checks and messages (the message must start the error)
+        (chunking("ai.chunking_character_text_splitter('nope')"), "chunk column in config does not exist in the table: nope"),
+        (chunking("ai.chunking_character_text_splitter('n')"), "chunk column in config does not exist in the table: n"),
+        (chunking("ai.scheduling_none()"), "invalid config_type for chunking config"),
+        (chunking("'[1]'"), "chunking config is not a jsonb object"),
+        (chunking("'{\"config_type\": \"chunking\"}'"), "invalid chunking config implementation"),
+        (formatting("ai.scheduling_none()"), "invalid config_type for formatting config"),
+        (formatting("'{\"config_type\": \"formatting\"}'"), "unrecognized formatting implementation"),
+        (formatting("ai.formatting_python_template('$body')"), "template must contain $chunk placeholder"),
+        ("ai._validate_embedding(null)".into(), "invalid config_type for embedding config"),
+        ("ai._validate_embedding('{\"config_type\": \"embedding\"}')".into(), "embedding implementation not specified"),
+        ("ai._validate_embedding('{\"config_type\": \"embedding\", \"implementation\": \"x\"}')".into(), r#"invalid embedding implementation: "x""#),
+        ("ai._validate_indexing(ai.indexing_hnsw(opclass => 'vector_l2_ops'))".into(), "invalid opclass"),
+        ("ai._validate_indexing(ai.indexing_diskann(storage_layout => 'x'))".into(), "invalid storage_layout"),
+        ("ai._validate_indexing(ai.indexing_default())".into(), r#"invalid indexing implementation: "default""#),
+        ("ai._validate_indexing('{\"config_type\": \"indexing\"}')".into(), "indexing implementation not specified"),
+        ("ai._validate_scheduling(ai.indexing_hnsw(opclass => 'peter'))".into(), "invalid config_type for scheduling config"),
+        ("ai._validate_scheduling('{\"config_type\": \"scheduling\", \"implementation\": \"x\"}')".into(), r#"unrecognized scheduling implementation: "x""#),
+        ("ai._validate_processing(ai.processing_default(batch_size => 2049))".into(), "batch_size must be less than or equal to 2048"),
+        ("ai._validate_processing(ai.processing_default(batch_size => 0))".into(), "batch_size must be greater than 0"),
+        ("ai._validate_processing(ai.processing_default(concurrency => 51))".into(), "concurrency must be less than or equal to 50"),
+        ("ai._validate_processing(ai.processing_default(concurrency => 0))".into(), "concurrency must be greater than 0"),
+        ("ai._validate_processing('{\"config_type\": \"processing\", \"implementation\": \"default\", \"batch_size\": \"9\"}')".into(), "batch_size must be a number"),
+        ("ai._validate_processing('{\"config_type\": \"processing\", \"implementation\": \"x\"}')".into(), r#"unrecognized processing implementation: "x""#),
+        // this project's further checks, after pgai's
+        (chunking("ai.chunking_character_text_splitter('body', chunk_size => 0)"), "chunk_size must be greater than 0"),
+        (chunking("ai.chunking_character_text_splitter('body', chunk_size => 10, chunk_overlap => 10)"), "chunk_overlap must be at least 0 and less than chunk_size"),
+        (chunking("ai.chunking_character_text_splitter('body', separator => '(', is_separator_regex => true)"), "separator '(' is not a valid regular expression"),
+        (chunking("ai.chunking_recursive_character_text_splitter('body', separators => array['[a-'], is_separator_regex => true)"), "separator '[a-' is not a valid regular expression"),
+        (formatting("ai.formatting_python_template('$nope $chunk')"), "formatting template refers to $nope, which is not a column of public.thing"),
+        (formatting("ai.formatting_python_template('costs $5 $chunk')"), "invalid placeholder in formatting template"),
+        ("ai._validate_embedding(ai.embedding_openai(null, 10))".into(), "embedding config has no model"),
+        ("ai._validate_embedding(ai.embedding_sentence_transformers(engine => 'gpu'))".replace("ai.embedding_sentence", "ai_extra.embedding_sentence"), "engine must be null, 'onnx', 'candle' or 'auto'"),
+        ("ai._validate_indexing(ai.indexing_hnsw(m => 1))".into(), "m must be between 2 and 100 (got 1)"),
+        ("ai._validate_indexing(ai.indexing_hnsw(ef_construction => 2000))".into(), "ef_construction must be between 4 and 1000"),
+        ("ai._validate_indexing(ai.indexing_hnsw(min_rows => -1))".into(), "min_rows must be 0 or more"),
+        ("ai._validate_indexing(ai.indexing_diskann(num_bits_per_dimension => 9))".into(), "num_bits_per_dimension must be between 1 and 8"),
+        ("ai._validate_indexing(ai.indexing_diskann(max_alpha => 0.5))".into(), "max_alpha must be 1.0 or more"),
+        ("ai_extra._validate_model_dimensions(ai.embedding_openai('text-embedding-3-small', 2000))".into(), "model 'text-embedding-3-small' returns at most 1536 dimensions"),
+    ];
+    for (call, expected) in &cases {
+        let out = psql(pg, &db, "postgres", &format!("select {call}"))?;
+        let message = out.stderr.trim_start().strip_prefix("ERROR:").unwrap_or("").trim_start();
+        assert!(!out.ok && message.starts_with(expected), "{call}: expected an error starting {expected:?}, got {:?}", out.stderr);
+    }
+    // and what pgai accepts, they accept
+    for ok in [
+        chunking("ai.chunking_character_text_splitter('body', 128, 10)"),
+        formatting("ai.formatting_python_template('n: $n $chunk')"),
+        "ai._validate_indexing(ai.indexing_hnsw(opclass => null))".into(),
+        "ai._validate_indexing(ai.indexing_diskann(storage_layout => null))".into(),
+        "ai._validate_processing(ai.processing_default(batch_size => 2048, concurrency => 50))".into(),
+        "ai._validate_scheduling(ai.scheduling_timescaledb())".into(),
+    ] {
+        psql_ok(pg, &db, &format!("select {ok}"))?;
+    }
+    println!("{} bad configurations refused", cases.len());
     Ok(())
 }
 

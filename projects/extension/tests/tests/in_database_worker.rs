@@ -103,7 +103,9 @@ async fn in_database_worker_processes_follows_reloads_and_survives_kills() -> Re
     );
     assert!(first.iter().any(|(_, cmd)| cmd.contains("/Idw%20Test%2C1?host=%2F")), "the database's URL: {first:?}");
 
-    // A vectorizer made now is scheduled on the in-database worker and processed by it.
+    // A vectorizer made now is scheduled on the in-database worker (the database's default,
+    // through the settings) and processed by it.
+    psql_ok(&pg, DB, &format!("alter database \"{DB}\" set ai.scheduling_default = 'scheduling_worker'"))?;
     psql_ok(&pg, DB, "create table docs (id int primary key, body text not null)")?;
     psql_ok(&pg, DB, "insert into docs select g, 'document number ' || g from generate_series(1, 40) g")?;
     let id = psql_ok(
@@ -129,7 +131,7 @@ async fn in_database_worker_processes_follows_reloads_and_survives_kills() -> Re
     let status = psql_ok(
         &pg,
         DB,
-        &format!("select worker like 'ai in-database worker (pid %', now() - last_heartbeat < interval '1 minute', pending_items from ai.vectorizer_status where id = {id}"),
+        &format!("select w.worker like 'ai in-database worker (pid %', now() - w.last_heartbeat < interval '1 minute', s.pending_items from ai.vectorizer_status s join ai_extra.vectorizer_worker_status w using (id) where id = {id}"),
     )?;
     assert_eq!(status, "t|t|0");
 
@@ -169,7 +171,7 @@ async fn in_database_worker_processes_follows_reloads_and_survives_kills() -> Re
     psql_ok(&pg, DB, "insert into docs values (1000, 'one more')")?;
     let last_error = wait_for("the error in the status", Duration::from_secs(60), || {
         let e =
-            psql_ok(&pg, DB, &format!("select coalesce(last_error, '') from ai.vectorizer_status where id = {id}"))?;
+            psql_ok(&pg, DB, &format!("select coalesce(last_error, '') from ai_extra.vectorizer_worker_status where id = {id}"))?;
         Ok((!e.is_empty()).then_some(e))
     })?;
     assert!(last_error.contains("embedding provider failed"), "{last_error}");

@@ -119,15 +119,8 @@ async fn embedding_config_and_vectorizer_embed() -> Result<()> {
         "select ai_extra.embedding_sentence_transformers('all-MiniLM-L6-v2', 384, engine => 'Candle')",
     )?)?;
     assert_eq!(cfg["engine"], "candle");
-    psql_err(pg, &db, "postgres", "select ai_extra.embedding_sentence_transformers(engine => 'tpu')", "engine must be")?;
-    psql_err(
-        pg,
-        &db,
-        "postgres",
-        "select ai_extra.embedding_sentence_transformers(dimensions => 0)",
-        "dimensions must be between",
-    )?;
-    psql_err(pg, &db, "postgres", "select ai_extra.embedding_sentence_transformers(model => '')", "model is required")?;
+    psql_err(pg, &db, "postgres", "select ai._validate_embedding(ai_extra.embedding_sentence_transformers(engine => 'tpu'))", "engine must be")?;
+    psql_err(pg, &db, "postgres", "select ai._validate_embedding(ai_extra.embedding_sentence_transformers(model => ''))", "embedding config has no model")?;
 
     for config in ["ai_extra.embedding_sentence_transformers()", "ai_extra.embedding_sentence_transformers(engine => 'candle')"] {
         let v = psql_ok(pg, &db, &format!("select ai.vectorizer_embed({config}, {})", sql_literal(&r.texts[8])))?;
@@ -200,7 +193,7 @@ async fn bad_input_leaves_the_backend_usable() -> Result<()> {
     assert_eq!(out, "384");
 
     // paths and the path settings are for superusers
-    psql_ok(pg, &db, "create role local_user login; grant usage on schema ai to local_user")?;
+    psql_ok(pg, &db, "create role local_user login; select ai.grant_ai_usage('local_user')")?;
     psql_err(
         pg,
         &db,

@@ -1,5 +1,5 @@
 //! The indexing step: ai_extra._vectorizer_create_vector_index_if_needed and its helpers, the job
-//! procedure and ai.execute_vectorizer.
+//! procedure and ai.execute_vectorizer (which signals pgai's executor).
 //!
 //! create_vectorizer refuses automatic indexing without scheduling, and TimescaleDB (the only
 //! scheduler so far) cannot be installed here, so these tests create vectorizers with indexing
@@ -10,6 +10,7 @@ mod common;
 use anyhow::Result;
 use common::*;
 use std::time::{Duration, Instant};
+use testkit::http::{FakeServer, Reply};
 use testkit::PgCluster;
 
 /// A table `docs` with `rows` rows and a vectorizer on it; returns its id.
@@ -81,7 +82,7 @@ async fn the_index_is_created_once_min_rows_are_reached_and_the_queue_is_empty()
         &db,
         "postgres",
         "select ai._vectorizer_vector_index_exists('public', 'docs_embedding_store', ai.indexing_none())",
-        "has no vector index",
+        "unrecognized index implementation: nones",
     )?;
     Ok(())
 }
@@ -126,7 +127,7 @@ async fn diskann_without_vectorscale_and_bad_input_are_clear_errors() -> Result<
         &db,
         "postgres",
         "select ai._vectorizer_create_vector_index('public', 'docs_embedding_store', ai.indexing_none())",
-        "has no vector index",
+        "unrecognized index implementation: nones",
     )?;
     psql_err(
         pg,
@@ -189,6 +190,25 @@ async fn concurrent_callers_build_one_index_and_never_wait() -> Result<()> {
     }
     assert_eq!(created, 1);
     assert_eq!(vector_indexes(pg, &db, "docs")?.lines().count(), 1);
+
+    // pgai's own race, one level down: while A builds in its open transaction, B's
+    // ai._vectorizer_create_vector_index warns and returns at once; one index in the end
+    psql_ok(pg, &db, "drop index docs_embedding_store_embedding_idx")?;
+    let build = "select ai._vectorizer_create_vector_index('public', 'docs_embedding_store', ai.indexing_hnsw())";
+    let mut a = pool.begin().await?;
+    sqlx::query(build).execute(&mut *a).await?;
+    let started = Instant::now();
+    let out = psql(pg, &db, "postgres", &format!("set statement_timeout = '20s'; {build}"))?;
+    assert!(
+        out.ok && out.stderr.contains("WARNING:  another process is already building a vector index on public.docs_embedding_store"),
+        "{}",
+        out.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "B waited {:?}", started.elapsed());
+    a.commit().await?;
+    let out = psql(pg, &db, "postgres", build)?;
+    assert!(out.ok && out.stderr.contains("NOTICE:  the vector index on public.docs_embedding_store already exists"), "{}", out.stderr);
+    assert_eq!(vector_indexes(pg, &db, "docs")?.lines().count(), 1);
     Ok(())
 }
 
@@ -198,7 +218,7 @@ async fn a_worker_that_does_not_own_the_target_gets_a_clear_error_once_the_index
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "idx_owner").await?;
     let worker = format!("idx_worker_{}", std::process::id());
-    psql_ok(pg, &db, &format!("do $$ begin if not exists (select from pg_roles where rolname = '{worker}') then create role {worker} login; end if; end $$"))?;
+    psql_ok(pg, &db, &format!("do $$ begin if not exists (select from pg_roles where rolname = '{worker}') then create role {worker} login; end if; end $$; select ai.grant_ai_usage('{worker}')"))?;
     psql_ok(pg, &db, "create table docs(id int primary key, body text); insert into docs values (1, 'x')")?;
     let id: i32 = psql_ok(pg, &db, &format!("select ai.create_vectorizer('docs'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'), grant_to => ai.grant_to('{worker}'))"))?.parse()?;
     set_indexing(pg, &db, id, "ai.indexing_hnsw(min_rows => 1)")?;
@@ -207,37 +227,65 @@ async fn a_worker_that_does_not_own_the_target_gets_a_clear_error_once_the_index
     psql_ok(pg, &db, &format!("delete from ai._vectorizer_q_{id}"))?;
     add_chunks(pg, &db, "docs", 1, 1)?;
     psql_err(pg, &db, &worker, &call, &format!("the vector index of vectorizer {id} is due, but role {worker} does not own its target table public.docs_embedding_store"))?;
-    psql_ok(pg, &db, &format!("select ai.execute_vectorizer({id})"))?;
-    assert_eq!(vector_indexes(pg, &db, "docs")?.lines().count(), 1, "the owner's execute_vectorizer built it");
+    psql_ok(pg, &db, &format!("call ai._vectorizer_job(null, '{{\"vectorizer_id\": {id}}}')"))?;
+    assert_eq!(vector_indexes(pg, &db, "docs")?.lines().count(), 1, "the owner's job built it");
     assert_eq!(psql(pg, &db, &worker, &call)?.stdout.trim(), "f", "exists: no error");
     Ok(())
 }
 
 #[tokio::test]
-async fn execute_vectorizer_and_the_job_procedure_run_the_indexing_step() -> Result<()> {
+async fn execute_vectorizer_signals_the_executor_and_the_job_indexes_then_signals() -> Result<()> {
     testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "idx_execute").await?;
-    let a = vectorizer(pg, &db, "a", 1)?;
-    let b = vectorizer(pg, &db, "b", 1)?;
-    for (id, t) in [(a, "a"), (b, "b")] {
-        psql_ok(pg, &db, &format!("delete from ai._vectorizer_q_{id}"))?;
-        add_chunks(pg, &db, t, 1, 1)?;
-        set_indexing(pg, &db, id, "ai.indexing_hnsw(min_rows => 1)")?;
-    }
+    // pgai's test executor: 200 with the id; a vectorizer named "fail" gets a 500
+    let exec = FakeServer::start(|r| {
+        let body = r.json();
+        if r.method != "POST" || r.path_only() != "/api/v1/events" {
+            Reply::text(404, "not here")
+        } else if body["source_table"] == "fail" {
+            Reply::json(500, serde_json::json!({"error": "cannot"}))
+        } else {
+            Reply::ok(serde_json::json!({"id": body["id"]}))
+        }
+    });
+    psql_ok(pg, &db, &format!("alter database {db} set ai.external_functions_executor_url = '{}'", exec.url()))?;
+    let a = vectorizer(pg, &db, "a", 120)?;
     psql_ok(pg, &db, &format!("select ai.execute_vectorizer({a})"))?;
-    assert_eq!(vector_indexes(pg, &db, "a")?.lines().count(), 1);
-    psql_ok(pg, &db, &format!("select ai.execute_vectorizer({a})"))?; // nothing left to do
-    psql_ok(pg, &db, &format!("call ai._vectorizer_job(null, '{{\"vectorizer_id\": {b}}}')"))?;
-    assert_eq!(vector_indexes(pg, &db, "b")?.lines().count(), 1);
+    let sent = exec.last_request().unwrap();
+    let body = sent.json();
+    let row: serde_json::Value = serde_json::from_str(&psql_ok(pg, &db, &format!("select to_jsonb(v) from ai.vectorizer v where id = {a}"))?)?;
+    let mut expected = row.clone();
+    expected["secrets"] = serde_json::json!(["OPENAI_API_KEY"]);
+    assert_eq!(body, expected, "the catalog row and the names of its secrets");
+    assert_eq!(body["source_pk"][0]["typname"], "int4");
+    // the events path setting; a failed status is pgai's error with the body as the detail
+    psql_ok(pg, &db, &format!("select ai.execute_vectorizer({a})"))?;
+    assert_eq!(exec.hits(), 2);
+    let out = psql(pg, &db, "postgres", &format!("set ai.external_functions_executor_events_path = '/elsewhere'; select ai.execute_vectorizer({a})"))?;
+    assert!(!out.ok && out.stderr.contains("plpy.Error: failed to signal vectorizer execution: 404") && out.stderr.contains("DETAIL:  not here"), "{}", out.stderr);
+    let f = vectorizer(pg, &db, "fail", 1)?;
+    psql_err(pg, &db, "postgres", &format!("select ai.execute_vectorizer({f})"), "plpy.Error: failed to signal vectorizer execution: 500")?;
+    psql_err(pg, &db, "postgres", "select ai.execute_vectorizer(9999)", "plpy.Error: vectorizer 9999 not found")?;
 
-    let out = psql(pg, &db, "postgres", "call ai._vectorizer_job(42, '{\"vectorizer_id\": 9999}')")?;
-    assert!(
-        out.ok && out.stderr.contains("WARNING:  vectorizer 9999 does not exist: job 42 has nothing to do"),
-        "{}",
-        out.stderr
-    );
-    psql_err(pg, &db, "postgres", "call ai._vectorizer_job()", "must hold a vectorizer_id")?;
-    psql_err(pg, &db, "postgres", "select ai.execute_vectorizer(9999)", "vectorizer 9999 does not exist")?;
+    // the job: the indexing step when due, then one signal per 50 queued rows (at most 10)
+    exec.clear();
+    psql_ok(pg, &db, &format!("call ai._vectorizer_job(null, '{{\"vectorizer_id\": {a}}}')"))?;
+    assert_eq!(exec.hits(), 3, "120 queued rows: 3 signals");
+    psql_ok(pg, &db, &format!("insert into a select g, 'x' from generate_series(121, 600) g"))?;
+    exec.clear();
+    psql_ok(pg, &db, &format!("call ai._vectorizer_job(null, '{{\"vectorizer_id\": {a}}}')"))?;
+    assert_eq!(exec.hits(), 10, "600 queued rows: at most 10 signals");
+    let b = vectorizer(pg, &db, "b", 1)?;
+    psql_ok(pg, &db, &format!("delete from ai._vectorizer_q_{b}"))?;
+    add_chunks(pg, &db, "b", 1, 1)?;
+    set_indexing(pg, &db, b, "ai.indexing_hnsw(min_rows => 1)")?;
+    exec.clear();
+    psql_ok(pg, &db, &format!("call ai._vectorizer_job(null, '{{\"vectorizer_id\": {b}}}')"))?;
+    assert_eq!(vector_indexes(pg, &db, "b")?.lines().count(), 1, "the indexing step");
+    assert_eq!(exec.hits(), 0, "an empty queue: no signal");
+
+    psql_err(pg, &db, "postgres", "call ai._vectorizer_job(42, '{\"vectorizer_id\": 9999}')", "query returned no rows")?;
+    psql_err(pg, &db, "postgres", "call ai._vectorizer_job()", "config is null")?;
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Scheduling: ai._vectorizer_schedule_job, enable/disable_vectorizer_schedule, execute_vectorizer.
+//! Scheduling: the defaults' settings, ai._vectorizer_schedule_job, enable/disable_vectorizer_schedule,
+//! the job procedure.
 //!
 //! TimescaleDB cannot be installed in this project's test environment. The paths that do not need
 //! it are tested as they are; the paths that call it run against a stand-in (`fake_timescaledb`):
@@ -10,6 +11,7 @@ mod common;
 
 use anyhow::Result;
 use common::*;
+use testkit::http::{FakeServer, Reply};
 use testkit::PgCluster;
 
 const FAKE_TIMESCALEDB: &str = r#"
@@ -58,46 +60,48 @@ fn create(pg: &PgCluster, db: &str, table: &str, extra: &str) -> Result<i32> {
 }
 
 #[tokio::test]
-async fn without_timescaledb_scheduling_calls_are_clear_errors() -> Result<()> {
+async fn defaults_come_from_the_settings_and_scheduling_none_needs_no_timescaledb() -> Result<()> {
     testkit::require_suite!("VECTORIZER");
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "sched_none").await?;
+    // ai.scheduling_default / ai.indexing_default name the defaults; installed extensions play no part
+    for (setting, expected) in [
+        ("", r#"{"config_type": "scheduling", "implementation": "none"}"#),
+        ("scheduling_timescaledb", r#"{"config_type": "scheduling", "implementation": "timescaledb", "schedule_interval": "00:05:00"}"#),
+        ("scheduling_none", r#"{"config_type": "scheduling", "implementation": "none"}"#),
+        ("scheduling_worker", r#"{"config_type": "scheduling", "implementation": "worker"}"#),
+        ("invalid_value", r#"{"config_type": "scheduling", "implementation": "none"}"#),
+    ] {
+        let got = psql_ok(pg, &db, &format!("set ai.scheduling_default = '{setting}'; select ai._resolve_scheduling_default()"))?;
+        assert_eq!(got, expected, "{setting:?}");
+    }
+    for (setting, expected) in [("", "none"), ("indexing_hnsw", "hnsw"), ("indexing_diskann", "diskann"), ("hnsw", "none")] {
+        let got = psql_ok(pg, &db, &format!("set ai.indexing_default = '{setting}'; select ai._resolve_indexing_default()->>'implementation'"))?;
+        assert_eq!(got, expected, "{setting:?}");
+    }
+    // this project's in-database worker default, reached through the settings
+    psql_ok(pg, &db, "create table w(id int primary key, body text)")?;
+    let w: i32 = psql_ok(pg, &db, &format!("set ai.scheduling_default = 'scheduling_worker'; set ai.indexing_default = 'indexing_hnsw'; select ai.create_vectorizer('w'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'))"))?.parse()?;
+    assert_eq!(
+        psql_ok(pg, &db, &format!("select config->'scheduling'->>'implementation', config->'indexing'->>'implementation' from ai.vectorizer where id = {w}"))?,
+        "worker|hnsw"
+    );
+    // scheduling_default resolved to TimescaleDB without it: pgai's error at the job
+    psql_ok(pg, &db, "create table t(id int primary key, body text)")?;
+    psql_err(pg, &db, "postgres", &format!("set ai.scheduling_default = 'scheduling_timescaledb'; select ai.create_vectorizer('t'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'))"), "timescaledb extension not found")?;
+
     let id = create(pg, &db, "docs", "")?;
     let err = |sql: &str, expected: &str| psql_err(pg, &db, "postgres", sql, expected);
-    err(
-        &format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_timescaledb())"),
-        "scheduling_timescaledb needs the timescaledb extension, which is not installed",
-    )?;
-    err(
-        &format!("select ai._vectorizer_schedule_job({id}, '{{\"implementation\": \"cron\"}}')"),
-        "scheduling implementation 'cron' cannot be scheduled",
-    )?;
-    assert_eq!(
-        psql_ok(pg, &db, &format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_none()) is null"))?,
-        "t"
-    );
-    err(
-        &format!("select ai.enable_vectorizer_schedule({id})"),
-        &format!("vectorizer {id} has no schedule to enable: its scheduling is none"),
-    )?;
-    err(
-        &format!("select ai.disable_vectorizer_schedule({id})"),
-        &format!("vectorizer {id} has no schedule to disable: its scheduling is none"),
-    )?;
-    err("select ai.enable_vectorizer_schedule(9999)", "vectorizer 9999 does not exist")?;
-    err("select ai.disable_vectorizer_schedule(9999)", "vectorizer 9999 does not exist")?;
-    psql_ok(pg, &db, &format!("select ai.execute_vectorizer({id})"))?;
-
-    // a catalog row scheduled by TimescaleDB (say, restored into a database without it)
+    err(&format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_timescaledb())"), "timescaledb extension not found")?;
+    err(&format!("select ai._vectorizer_schedule_job({id}, '{{\"implementation\": \"cron\"}}')"), "scheduling implementation not recognized")?;
+    assert_eq!(psql_ok(pg, &db, &format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_none()) is null"))?, "t");
+    // enable and disable have nothing to change without a job (pgai's jill.sql)
+    psql_ok(pg, &db, &format!("select ai.disable_vectorizer_schedule({id}); select ai.enable_vectorizer_schedule({id}); select ai.disable_vectorizer_schedule({w})"))?;
+    err("select ai.enable_vectorizer_schedule(9999)", "query returned no rows")?;
+    err("select ai.disable_vectorizer_schedule(9999)", "query returned no rows")?;
+    // a catalog row scheduled by TimescaleDB in a database without it (a restore): nothing to do
     psql_ok(pg, &db, &format!("update ai.vectorizer set config = jsonb_set(config, '{{scheduling}}', ai.scheduling_timescaledb() || '{{\"job_id\": 1000}}') where id = {id}"))?;
-    err(
-        &format!("select ai.disable_vectorizer_schedule({id})"),
-        &format!(
-            "vectorizer {id} is scheduled by TimescaleDB job 1000, but the timescaledb extension is not installed"
-        ),
-    )?;
-    psql_ok(pg, &db, &format!("select ai.execute_vectorizer({id})"))?;
-    psql_ok(pg, &db, &format!("select ai.drop_vectorizer({id})"))?;
+    psql_ok(pg, &db, &format!("select ai.disable_vectorizer_schedule({id}); select ai.drop_vectorizer({id})"))?;
     Ok(())
 }
 
@@ -111,7 +115,14 @@ async fn with_a_timescaledb_stand_in_jobs_are_created_toggled_and_deleted() -> R
         psql_ok(pg, &db, "select coalesce(string_agg(concat_ws(' ', job_id, proc, schedule_interval, config, initial_start at time zone 'UTC', scheduled, fixed_schedule, timezone), E'\n' order by job_id), '') from fake_ts.jobs")
     };
 
-    // scheduling_default resolves to TimescaleDB when it is installed, and indexing_default to hnsw
+    // the executor the job signals
+    let exec = FakeServer::start(|r| Reply::ok(serde_json::json!({"id": r.json()["id"]})));
+    psql_ok(pg, &db, &format!("alter database {db} set ai.external_functions_executor_url = '{}'", exec.url()))?;
+
+    // TimescaleDB's default through the setting; indexing stays none (its own setting)
+    let a = create(pg, &db, "a", "")?;
+    psql_ok(pg, &db, &format!("select ai.drop_vectorizer({a}, drop_all => true); drop table a"))?;
+    psql_ok(pg, &db, &format!("alter database {db} set ai.scheduling_default = 'scheduling_timescaledb'"))?;
     let a = create(pg, &db, "a", "")?;
     assert_eq!(
         psql_ok(
@@ -121,7 +132,7 @@ async fn with_a_timescaledb_stand_in_jobs_are_created_toggled_and_deleted() -> R
                 "select config->'scheduling', config->'indexing'->>'implementation' from ai.vectorizer where id = {a}"
             )
         )?,
-        r#"{"job_id": 1000, "config_type": "scheduling", "implementation": "timescaledb", "schedule_interval": "00:05:00"}|hnsw"#
+        r#"{"job_id": 1000, "config_type": "scheduling", "implementation": "timescaledb", "schedule_interval": "00:05:00"}|none"#
     );
     let b = create(
         pg,
@@ -143,9 +154,10 @@ async fn with_a_timescaledb_stand_in_jobs_are_created_toggled_and_deleted() -> R
     psql_ok(pg, &db, &format!("select ai.enable_vectorizer_schedule({b})"))?;
     assert_eq!(psql_ok(pg, &db, "select scheduled from fake_ts.jobs where job_id = 1001")?, "t");
 
-    // TimescaleDB calls the procedure with the job's id and config; execute_vectorizer runs it now
+    // TimescaleDB calls the procedure with the job's id and config: one row queued, one signal
     psql_ok(pg, &db, &format!("call ai._vectorizer_job(1001, '{{\"vectorizer_id\": {b}}}')"))?;
-    psql_ok(pg, &db, &format!("select ai.execute_vectorizer({b})"))?;
+    assert_eq!(exec.hits(), 1);
+    assert_eq!(exec.last_request().unwrap().json()["id"], b);
 
     // dropping the vectorizer, or its source table, deletes its job
     psql_ok(pg, &db, &format!("select ai.drop_vectorizer({a})"))?;
@@ -155,7 +167,7 @@ async fn with_a_timescaledb_stand_in_jobs_are_created_toggled_and_deleted() -> R
 
     // a failed create_vectorizer leaves no job behind
     psql_ok(pg, &db, "create table c(id int primary key, body text, chunk text)")?;
-    psql_err(pg, &db, "postgres", &format!("select ai.create_vectorizer('c'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'))"), "the source table has a column named chunk")?;
+    psql_err(pg, &db, "postgres", &format!("select ai.create_vectorizer('c'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'))"), "formatting_python_template may not be used when source table has a column named \"chunk\"")?;
     assert_eq!(jobs()?, "");
     Ok(())
 }
