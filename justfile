@@ -17,10 +17,9 @@ test:
     {{just_executable()}} pgai format --check
     {{just_executable()}} test-commit-hook
 
-# Set everything up and run the demo: Postgres, the extension, `select ai...`
+# Set everything up and run the demo: Postgres, the extension and its worker (release builds), `select ai...`
 demo:
     {{just_executable()}} ext install
-    {{just_executable()}} ext install-worker --release
     bash scripts/demo.sh
 
 # Install the git commit-msg hook that enforces Conventional Commits

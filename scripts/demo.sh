@@ -19,6 +19,9 @@ mkdir -p "$root/target/demo"
 python3 "$root/scripts/demo/make_corpus.py" 3000 > "$root/target/demo/corpus.csv"
 
 psql -d postgres -q -c "drop database if exists pgai_demo with (force)" -c "create database pgai_demo"
+# new vectorizers of the demo's database default to the workers' schedule and an hnsw index
+psql -d postgres -q -c "alter database pgai_demo set ai.scheduling_default = 'scheduling_worker'" \
+  -c "alter database pgai_demo set ai.indexing_default = 'indexing_hnsw'"
 # the in-database worker serves the demo's database, polling every second
 psql -d postgres -q -c "alter system set ai.worker_databases = 'pgai_demo'" \
   -c "alter system set ai.worker_poll_interval = '1s'" -c "select pg_reload_conf()" >/dev/null
@@ -56,12 +59,12 @@ while [ "$(q "select ai.vectorizer_queue_pending(1, exact_count => true)")" -gt 
   if [ "$now" = "$last" ]; then still=$((still + 1)); else still=0; last=$now; fi
   if [ "$still" -ge 120 ]; then
     echo; echo "no progress for 2 minutes; the vectorizer's status and the server log's end:"
-    psql -d pgai_demo -c "select worker, last_heartbeat, last_error from ai.vectorizer_status"
+    psql -d pgai_demo -c "select worker, last_heartbeat, last_error from ai_extra.vectorizer_worker_status"
     tail -20 "$root/target/test-server/server.log"; exit 1
   fi
 done
 bar; echo
-psql -d pgai_demo -c "select id, pending_items, worker, last_heartbeat from ai.vectorizer_status"
+psql -d pgai_demo -c "select id, pending_items, worker, last_heartbeat from ai.vectorizer_status join ai_extra.vectorizer_worker_status using (id)"
 
 for question in "how do I read a file line by line" "parse command line options" "sort a list of dictionaries by a key"; do
   echo

@@ -85,13 +85,12 @@ $func$ language plpgsql volatile security invoker set search_path to pg_catalog,
 -- upgrade the extension, see head.sql).
 alter schema ai_extra owner to @extowner@;
 
--- The installing user and every database owner administer the extension. (A trusted install
--- runs this script as the bootstrap superuser, which owns the objects it creates: without these
--- grants the installing user could not even create a vectorizer.) These grants, made by the
--- install script, are the objects' initial privileges: pg_dump leaves them out.
-select ai.grant_ai_usage(r.rolname, admin => true)
-from pg_catalog.pg_roles r
-where r.oid operator(pg_catalog.=) pg_catalog.to_regrole('@extowner@');
+-- The installing session's user and every database owner administer the extension, as in pgai.
+-- (A trusted install runs this script as the bootstrap superuser, which owns the objects it
+-- creates: without these grants the installing user could not even create a vectorizer.) These
+-- grants, made by the install script, are the objects' initial privileges: pg_dump leaves them
+-- out.
+select ai.grant_ai_usage(session_user, admin => true);
 select ai.grant_ai_usage('pg_database_owner', admin => true);
 
 -- PUBLIC gets nothing: not the schema, nor EXECUTE, which PostgreSQL gives every new function.

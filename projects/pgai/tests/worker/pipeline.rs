@@ -198,7 +198,7 @@ async fn the_indexing_step_runs_when_the_function_exists() {
     db.exec(&format!("alter database \"{}\" set track_functions = 'all'", db.name)).await;
     run(once(&db)).await.unwrap();
     let calls = "select coalesce(sum(calls), 0)::int8 from pg_stat_user_functions \
-                 where schemaname = 'ai' and funcname = '_vectorizer_create_vector_index_if_needed'";
+                 where schemaname = 'ai_extra' and funcname = '_vectorizer_create_vector_index_if_needed'";
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while db.scalar_i64(calls).await == 0 {
         assert!(std::time::Instant::now() < deadline, "the indexing function was never called");
