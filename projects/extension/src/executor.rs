@@ -31,14 +31,18 @@ fn execute_vectorizer(vectorizer_id: i32) {
     body["secrets"] = serde_json::Value::Array(secrets);
 
     let url = setting("ai.external_functions_executor_url").unwrap_or_else(|| executor::DEFAULT_URL.to_string());
-    let path =
-        setting("ai.external_functions_executor_events_path").unwrap_or_else(|| executor::DEFAULT_EVENTS_PATH.to_string());
+    let path = setting("ai.external_functions_executor_events_path")
+        .unwrap_or_else(|| executor::DEFAULT_EVENTS_PATH.to_string());
     let http = providers::blocking::client();
     let answer = call_with_transport_retries(
         10,
         Duration::from_secs(120),
         |tries, elapsed, wait| {
-            warning!("{vectorizer_id} retry: {tries} elapsed: {:.3} wait: {:.3}...", elapsed.as_secs_f64(), wait.as_secs_f64())
+            warning!(
+                "{vectorizer_id} retry: {tries} elapsed: {:.3} wait: {:.3}...",
+                elapsed.as_secs_f64(),
+                wait.as_secs_f64()
+            )
         },
         || executor::post_event(&http, &url, &path, &body),
     );

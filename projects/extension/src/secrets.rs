@@ -83,7 +83,11 @@ fn from_executor(url: &str, name: &str) -> Option<String> {
         3,
         Duration::from_secs(10),
         |tries, elapsed, wait| {
-            warning!("reveal secret '{name}' retry: {tries} elapsed: {:.3} wait: {:.3}...", elapsed.as_secs_f64(), wait.as_secs_f64())
+            warning!(
+                "reveal secret '{name}' retry: {tries} elapsed: {:.3} wait: {:.3}...",
+                elapsed.as_secs_f64(),
+                wait.as_secs_f64()
+            )
         },
         || executor::fetch_secret(&http, url, name),
     );
@@ -98,7 +102,12 @@ fn from_executor(url: &str, name: &str) -> Option<String> {
 
 /// The key for a model call: the explicit `api_key`, else the secret `api_key_name` (or the
 /// function's default name) resolved with the cache of `owner`; an error when there is none.
-pub fn resolve_key(owner: &'static str, api_key: Option<&str>, api_key_name: Option<&str>, default_name: &str) -> String {
+pub fn resolve_key(
+    owner: &'static str,
+    api_key: Option<&str>,
+    api_key_name: Option<&str>,
+    default_name: &str,
+) -> String {
     match find_key(owner, api_key, api_key_name, default_name) {
         Some(k) => k,
         None => {
@@ -116,7 +125,12 @@ pub fn resolve_key(owner: &'static str, api_key: Option<&str>, api_key_name: Opt
 }
 
 /// Like [`resolve_key`], but none found is `None`.
-pub fn find_key(owner: &'static str, api_key: Option<&str>, api_key_name: Option<&str>, default_name: &str) -> Option<String> {
+pub fn find_key(
+    owner: &'static str,
+    api_key: Option<&str>,
+    api_key_name: Option<&str>,
+    default_name: &str,
+) -> Option<String> {
     if let Some(k) = api_key.filter(|k| !k.is_empty()) {
         return Some(k.to_string());
     }
@@ -129,7 +143,12 @@ pub fn find_key(owner: &'static str, api_key: Option<&str>, api_key_name: Option
 
 /// The key for a server that may not need one (an OpenAI-compatible server at another base
 /// URL): as [`find_key`], except that a secret the user may not read counts as none.
-pub fn optional_key(owner: &'static str, api_key: Option<&str>, api_key_name: Option<&str>, default_name: &str) -> Option<String> {
+pub fn optional_key(
+    owner: &'static str,
+    api_key: Option<&str>,
+    api_key_name: Option<&str>,
+    default_name: &str,
+) -> Option<String> {
     if let Some(k) = api_key.filter(|k| !k.is_empty()) {
         return Some(k.to_string());
     }

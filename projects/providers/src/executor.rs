@@ -52,22 +52,16 @@ pub async fn sleep(d: Duration) -> Result<()> {
 
 /// Python's `urljoin(base, path)`: an absolute `path` replaces the path of `base`.
 pub fn endpoint(base: &str, path: &str) -> Result<Url> {
-    let base = Url::parse(base)
-        .map_err(|e| Error::config(PROVIDER, format!("invalid executor URL (ai.external_functions_executor_url): {e}")))?;
+    let base = Url::parse(base).map_err(|e| {
+        Error::config(PROVIDER, format!("invalid executor URL (ai.external_functions_executor_url): {e}"))
+    })?;
     base.join(path).map_err(|e| Error::config(PROVIDER, format!("invalid executor path {path:?}: {e}")))
 }
 
 /// Asks the executor at `base` for the secret `name` (one attempt).
 pub async fn fetch_secret(http: &HttpClient, base: &str, name: &str) -> Result<SecretAnswer> {
     let url = endpoint(base, SECRETS_PATH)?;
-    let resp = http
-        .reqwest()
-        .get(url)
-        .timeout(TIMEOUT)
-        .header("Secret-Name", name)
-        .send()
-        .await
-        .map_err(transport)?;
+    let resp = http.reqwest().get(url).timeout(TIMEOUT).header("Secret-Name", name).send().await.map_err(transport)?;
     let status = resp.status().as_u16();
     let body = resp.bytes().await.map_err(transport)?;
     match status {

@@ -331,8 +331,16 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
         ("10", "11", "chunk_overlap must be at least 0 and less than chunk_size"),
         ("10", "-1", "chunk_overlap must be at least 0"),
         // left out: the worker's defaults, 800 and 400
-        ("null", "800", "chunk_overlap must be at least 0 and less than chunk_size (got chunk_overlap 800, chunk_size 800)"),
-        ("10", "null", "chunk_overlap must be at least 0 and less than chunk_size (got chunk_overlap 400, chunk_size 10)"),
+        (
+            "null",
+            "800",
+            "chunk_overlap must be at least 0 and less than chunk_size (got chunk_overlap 800, chunk_size 800)",
+        ),
+        (
+            "10",
+            "null",
+            "chunk_overlap must be at least 0 and less than chunk_size (got chunk_overlap 400, chunk_size 10)",
+        ),
     ] {
         cases.push((
             create(&format!("embedding => {EMBED}, chunking => ai.chunking_recursive_character_text_splitter('body', chunk_size => {size}, chunk_overlap => {overlap})")),
@@ -370,15 +378,24 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
     // sources and NULL / empty arguments
     let ok = format!("embedding => {EMBED}, chunking => {chunk}");
     cases.extend([
-        (format!("select ai.create_vectorizer('nopk'::regclass, {ok})"), "source table must have a primary key constraint"),
-        (format!("select ai.create_vectorizer('v'::regclass, {ok})"), "public.v is not a table: a vectorizer reads an ordinary or partitioned table"),
+        (
+            format!("select ai.create_vectorizer('nopk'::regclass, {ok})"),
+            "source table must have a primary key constraint",
+        ),
+        (
+            format!("select ai.create_vectorizer('v'::regclass, {ok})"),
+            "public.v is not a table: a vectorizer reads an ordinary or partitioned table",
+        ),
         (format!("select ai.create_vectorizer('mv'::regclass, {ok})"), "public.mv is not a table"),
         (format!("select ai.create_vectorizer('seq'::regclass, {ok})"), "public.seq is not a table"),
         (
             format!("select ai.create_vectorizer('no_such_table'::regclass, {ok})"),
             "relation \"no_such_table\" does not exist",
         ),
-        (format!("select ai.create_vectorizer(null, {ok})"), "source null is not a relation: pass the table to vectorize"),
+        (
+            format!("select ai.create_vectorizer(null, {ok})"),
+            "source null is not a relation: pass the table to vectorize",
+        ),
         (format!("select ai.create_vectorizer(0::regclass, {ok})"), "source 0 is not a relation"),
         (create(&format!("embedding => null, chunking => {chunk}")), "embedding configuration is required"),
         (create(&format!("embedding => {EMBED}, chunking => null")), "chunking configuration is required"),
@@ -394,9 +411,18 @@ async fn bad_configurations_are_refused_untouched() -> Result<()> {
         (create(&format!("{ok}, indexing => null")), "invalid config_type for indexing config"),
         (create(&format!("{ok}, scheduling => null")), "invalid config_type for scheduling config"),
         (create(&format!("{ok}, processing => null")), "invalid config_type for processing config"),
-        (create(&format!("{ok}, processing => ai.formatting_python_template()")), "invalid config_type for processing config"),
-        (create(&format!("embedding => {EMBED}, chunking => ai.embedding_openai('m', 4)")), "invalid config_type for chunking config"),
-        (create(&format!("embedding => ai.embedding_openai(null, 4), chunking => {chunk}")), "embedding config has no model"),
+        (
+            create(&format!("{ok}, processing => ai.formatting_python_template()")),
+            "invalid config_type for processing config",
+        ),
+        (
+            create(&format!("embedding => {EMBED}, chunking => ai.embedding_openai('m', 4)")),
+            "invalid config_type for chunking config",
+        ),
+        (
+            create(&format!("embedding => ai.embedding_openai(null, 4), chunking => {chunk}")),
+            "embedding config has no model",
+        ),
         (
             create(&format!("embedding => {EMBED}, {}", raw_chunking(r#""chunk_size": "ten", "chunk_overlap": 0"#))),
             "chunk_size and chunk_overlap must be numbers",

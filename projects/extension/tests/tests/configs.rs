@@ -57,14 +57,29 @@ async fn builders_check_nothing_and_leave_out_null_arguments() -> Result<()> {
     let db = db_with_ai("builders").await?;
     // as in pgai: a builder builds whatever it is given; create_vectorizer's validators check
     let cases = [
-        ("ai.chunking_character_text_splitter('body', chunk_size => 0)", r#"{"separator": "\n\n", "chunk_size": 0, "chunk_column": "body", "chunk_overlap": 400, "is_separator_regex": false}"#),
+        (
+            "ai.chunking_character_text_splitter('body', chunk_size => 0)",
+            r#"{"separator": "\n\n", "chunk_size": 0, "chunk_column": "body", "chunk_overlap": 400, "is_separator_regex": false}"#,
+        ),
         ("ai.chunking_character_text_splitter(null, null, null, null, null)", "{}"),
         ("ai.embedding_openai(null, null, api_key_name => null)", "{}"),
-        ("ai.embedding_openai('m', 0, api_key_name => 'x; drop table y')", r#"{"model": "m", "dimensions": 0, "api_key_name": "x; drop table y"}"#),
+        (
+            "ai.embedding_openai('m', 0, api_key_name => 'x; drop table y')",
+            r#"{"model": "m", "dimensions": 0, "api_key_name": "x; drop table y"}"#,
+        ),
         ("ai.embedding_ollama('m', 10, options => '[1]')", r#"{"model": "m", "options": [1], "dimensions": 10}"#),
-        ("ai.embedding_voyageai('m', 10, input_type => null)", r#"{"model": "m", "dimensions": 10, "api_key_name": "VOYAGE_API_KEY"}"#),
-        ("ai.indexing_hnsw(opclass => null, m => 1)", r#"{"m": 1, "min_rows": 100000, "create_when_queue_empty": true}"#),
-        ("ai.indexing_diskann(storage_layout => 'x', min_rows => null)", r#"{"storage_layout": "x", "create_when_queue_empty": true}"#),
+        (
+            "ai.embedding_voyageai('m', 10, input_type => null)",
+            r#"{"model": "m", "dimensions": 10, "api_key_name": "VOYAGE_API_KEY"}"#,
+        ),
+        (
+            "ai.indexing_hnsw(opclass => null, m => 1)",
+            r#"{"m": 1, "min_rows": 100000, "create_when_queue_empty": true}"#,
+        ),
+        (
+            "ai.indexing_diskann(storage_layout => 'x', min_rows => null)",
+            r#"{"storage_layout": "x", "create_when_queue_empty": true}"#,
+        ),
         ("ai.scheduling_timescaledb(null)", "{}"),
         ("ai.processing_default(batch_size => 5000)", r#"{"batch_size": 5000}"#),
         ("ai.formatting_python_template(null)", "{}"),
@@ -75,7 +90,13 @@ async fn builders_check_nothing_and_leave_out_null_arguments() -> Result<()> {
         assert_eq!(got, expected, "{call}");
     }
     // pgai's one check at build time
-    psql_err(pg, &db, "postgres", "select ai.embedding_voyageai('m', 10, input_type => 'other')", r#"invalid input_type for voyage ai "other""#)?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai.embedding_voyageai('m', 10, input_type => 'other')",
+        r#"invalid input_type for voyage ai "other""#,
+    )?;
     Ok(())
 }
 
@@ -130,7 +151,11 @@ async fn validators_refuse_bad_values_with_pgais_messages_then_this_projects() -
     for (call, expected) in &cases {
         let out = psql(pg, &db, "postgres", &format!("select {call}"))?;
         let message = out.stderr.trim_start().strip_prefix("ERROR:").unwrap_or("").trim_start();
-        assert!(!out.ok && message.starts_with(expected), "{call}: expected an error starting {expected:?}, got {:?}", out.stderr);
+        assert!(
+            !out.ok && message.starts_with(expected),
+            "{call}: expected an error starting {expected:?}, got {:?}",
+            out.stderr
+        );
     }
     // and what pgai accepts, they accept
     for ok in [
@@ -151,8 +176,9 @@ async fn validators_refuse_bad_values_with_pgais_messages_then_this_projects() -
 async fn template_placeholders_follow_python_string_template() -> Result<()> {
     let pg = PgCluster::shared();
     let db = db_with_ai("templates").await?;
-    let q =
-        |t: &str| psql(pg, &db, "postgres", &format!("select ai_extra._python_template_placeholders({})", sql_literal(t)));
+    let q = |t: &str| {
+        psql(pg, &db, "postgres", &format!("select ai_extra._python_template_placeholders({})", sql_literal(t)))
+    };
     assert_eq!(q("$chunk")?.stdout.trim(), "{chunk}");
     assert_eq!(q("${title} - $chunk $$5 $$$body")?.stdout.trim(), "{title,chunk,body}");
     assert_eq!(q("no placeholders")?.stdout.trim(), "{}");

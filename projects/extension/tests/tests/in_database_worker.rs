@@ -170,8 +170,11 @@ async fn in_database_worker_processes_follows_reloads_and_survives_kills() -> Re
     ollama.set_fault(|_| Some(testkit::http::Reply::json(500, serde_json::json!({"error": "model crashed"}))));
     psql_ok(&pg, DB, "insert into docs values (1000, 'one more')")?;
     let last_error = wait_for("the error in the status", Duration::from_secs(60), || {
-        let e =
-            psql_ok(&pg, DB, &format!("select coalesce(last_error, '') from ai_extra.vectorizer_worker_status where id = {id}"))?;
+        let e = psql_ok(
+            &pg,
+            DB,
+            &format!("select coalesce(last_error, '') from ai_extra.vectorizer_worker_status where id = {id}"),
+        )?;
         Ok((!e.is_empty()).then_some(e))
     })?;
     assert!(last_error.contains("embedding provider failed"), "{last_error}");

@@ -119,10 +119,24 @@ async fn embedding_config_and_vectorizer_embed() -> Result<()> {
         "select ai_extra.embedding_sentence_transformers('all-MiniLM-L6-v2', 384, engine => 'Candle')",
     )?)?;
     assert_eq!(cfg["engine"], "candle");
-    psql_err(pg, &db, "postgres", "select ai._validate_embedding(ai_extra.embedding_sentence_transformers(engine => 'tpu'))", "engine must be")?;
-    psql_err(pg, &db, "postgres", "select ai._validate_embedding(ai_extra.embedding_sentence_transformers(model => ''))", "embedding config has no model")?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai._validate_embedding(ai_extra.embedding_sentence_transformers(engine => 'tpu'))",
+        "engine must be",
+    )?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai._validate_embedding(ai_extra.embedding_sentence_transformers(model => ''))",
+        "embedding config has no model",
+    )?;
 
-    for config in ["ai_extra.embedding_sentence_transformers()", "ai_extra.embedding_sentence_transformers(engine => 'candle')"] {
+    for config in
+        ["ai_extra.embedding_sentence_transformers()", "ai_extra.embedding_sentence_transformers(engine => 'candle')"]
+    {
         let v = psql_ok(pg, &db, &format!("select ai.vectorizer_embed({config}, {})", sql_literal(&r.texts[8])))?;
         assert!(cosine(&floats(&v), &r.vectors[8]) >= 0.9999, "{config}");
     }
@@ -158,7 +172,13 @@ async fn bad_input_leaves_the_backend_usable() -> Result<()> {
         "select ai_extra.sentence_transformers_embed('no-such-model', 'x')",
         "unknown model \"no-such-model\"",
     )?;
-    psql_err(pg, &db, "postgres", "select ai_extra.sentence_transformers_embed('../../etc', 'x')", "invalid model name")?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "select ai_extra.sentence_transformers_embed('../../etc', 'x')",
+        "invalid model name",
+    )?;
     psql_err(
         pg,
         &db,
@@ -204,7 +224,13 @@ async fn bad_input_leaves_the_backend_usable() -> Result<()> {
     // (once the library is loaded: before, PostgreSQL keeps a placeholder, and drops it with a
     // warning when the library defines the setting)
     for setting in ["ai.onnxruntime_library = '/tmp/x.so'", "ai.models_dir = '/tmp'"] {
-        psql_err(pg, &db, "local_user", &format!("select ai_extra._library_version(); set {setting}"), "permission denied")?;
+        psql_err(
+            pg,
+            &db,
+            "local_user",
+            &format!("select ai_extra._library_version(); set {setting}"),
+            "permission denied",
+        )?;
     }
     let out = psql(
         pg,

@@ -24,7 +24,20 @@ fn psql_file(pg: &PgCluster, db: &str, user: &str, script: &str) -> Result<Strin
     use std::io::Write;
     let mut child = pg
         .command("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &pg.port.to_string(), "-U", user, "-d", db])
+        .args([
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &pg.port.to_string(),
+            "-U",
+            user,
+            "-d",
+            db,
+        ])
         .args(["-f", "-"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -132,7 +145,12 @@ async fn privileges_of_pgais_objects_are_pgais_byte_for_byte() -> Result<()> {
     privileges_setup(&pg)?;
     for kind in ["schema", "table", "sequence", "view", "function"] {
         let expected = golden(&format!("privileges/{kind}.expected"))?;
-        let actual = psql_file(&pg, "privs", "postgres", &format!("{}\n\\g (format=aligned)\n", privileges_query(kind, &expected)))?;
+        let actual = psql_file(
+            &pg,
+            "privs",
+            "postgres",
+            &format!("{}\n\\g (format=aligned)\n", privileges_query(kind, &expected)),
+        )?;
         assert_eq!(actual, expected, "{kind}: the listing differs from pgai 0.7.0's");
     }
     // this project's additions follow the same rules: nothing for PUBLIC (bob), usage for jill
@@ -212,10 +230,7 @@ async fn every_member_and_relation_of_pgais_extension_is_ours() -> Result<()> {
     let missing: Vec<_> = theirs.difference(&ours).collect();
     assert!(missing.is_empty(), "members of pgai 0.7.0 missing here: {missing:?}");
     let extra: Vec<_> = ours.difference(&theirs).collect();
-    assert!(
-        extra.iter().all(|m| m.contains("ai_extra")),
-        "every addition lives in schema ai_extra: {extra:?}"
-    );
+    assert!(extra.iter().all(|m| m.contains("ai_extra")), "every addition lives in schema ai_extra: {extra:?}");
 
     // `\d+ ai.*`: each of pgai's relations, index and sequence described the same
     let theirs = describe_blocks(expected.split_once("(104 rows)\n").unwrap().1);
@@ -234,9 +249,17 @@ async fn grant_to_public_missing_roles_and_the_grants_per_object() -> Result<()>
     let pg = PgCluster::shared();
     let db = db_with_ai(pg, "grant_to070").await?;
     let bob = format!("bob_{}", std::process::id());
-    psql_ok(pg, &db, &format!("create role {bob}; create schema website; create table website.blog(id int primary key, body text)"))?;
+    psql_ok(
+        pg,
+        &db,
+        &format!("create role {bob}; create schema website; create table website.blog(id int primary key, body text)"),
+    )?;
     let out = psql(pg, &db, "postgres", &format!("select ai.create_vectorizer('website.blog'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'), grant_to => ai.grant_to('{bob}', 'fernando', 'public'))"))?;
-    assert!(out.ok && out.stderr.contains("WARNING:  one or more grant_to roles do not exist: {fernando}"), "{}", out.stderr);
+    assert!(
+        out.ok && out.stderr.contains("WARNING:  one or more grant_to roles do not exist: {fernando}"),
+        "{}",
+        out.stderr
+    );
     let id = out.stdout.trim();
     let checks = [
         format!("has_schema_privilege('{bob}', 'website', 'usage')"),
@@ -260,7 +283,10 @@ async fn grant_to_public_missing_roles_and_the_grants_per_object() -> Result<()>
     // an empty grant_to grants nothing
     psql_ok(pg, &db, "create table website.quiet(id int primary key, body text)")?;
     psql_ok(pg, &db, &format!("select ai.create_vectorizer('website.quiet'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'), grant_to => ai.grant_to('nobody_here'))"))?;
-    assert_eq!(psql_ok(pg, &db, "select relacl is null from pg_class where oid = 'website.quiet_embedding_store'::regclass")?, "t");
+    assert_eq!(
+        psql_ok(pg, &db, "select relacl is null from pg_class where oid = 'website.quiet_embedding_store'::regclass")?,
+        "t"
+    );
     Ok(())
 }
 
@@ -271,7 +297,8 @@ async fn the_catalog_row_and_the_queue_count_are_pgais() -> Result<()> {
     let db = db_with_ai(pg, "catalog070").await?;
     psql_ok(pg, &db, "create schema website; create table website.blog(id int not null generated always as identity, title text not null, published timestamptz, body text not null, drop_me int, primary key (title, published)); alter table website.blog drop column drop_me")?;
     let id = psql_ok(pg, &db, "set timezone = 'UTC'; select ai.create_vectorizer('website.blog'::regclass, embedding => ai.embedding_openai('text-embedding-3-small', 768), chunking => ai.chunking_character_text_splitter('body', 128, 10), formatting => ai.formatting_python_template('title: $title published: $published $chunk'), scheduling => ai.scheduling_none(), indexing => ai.indexing_none())")?;
-    let row = psql_ok(pg, &db, &format!("select source_pk::text, config - 'version' from ai.vectorizer where id = {id}"))?;
+    let row =
+        psql_ok(pg, &db, &format!("select source_pk::text, config - 'version' from ai.vectorizer where id = {id}"))?;
     assert_eq!(
         row,
         r#"[{"pknum": 1, "attnum": 2, "attname": "title", "typname": "text"}, {"pknum": 2, "attnum": 3, "attname": "published", "typname": "timestamptz"}]|{"chunking": {"separator": "\n\n", "chunk_size": 128, "config_type": "chunking", "chunk_column": "body", "chunk_overlap": 10, "implementation": "character_text_splitter", "is_separator_regex": false}, "indexing": {"config_type": "indexing", "implementation": "none"}, "embedding": {"model": "text-embedding-3-small", "dimensions": 768, "config_type": "embedding", "api_key_name": "OPENAI_API_KEY", "implementation": "openai"}, "formatting": {"template": "title: $title published: $published $chunk", "config_type": "formatting", "implementation": "python_template"}, "processing": {"config_type": "processing", "implementation": "default"}, "scheduling": {"config_type": "scheduling", "implementation": "none"}}"#
@@ -298,7 +325,16 @@ async fn the_catalog_row_and_the_queue_count_are_pgais() -> Result<()> {
 
     // vectorizer_queue_pending: up to 10,000 counted; past that the largest bigint unless exact
     psql_ok(pg, &db, &format!("insert into ai._vectorizer_q_{id} (title, published) select g::text, now() from generate_series(1, 10000) g"))?;
-    assert_eq!(psql_ok(pg, &db, &format!("select ai.vectorizer_queue_pending({id}), ai.vectorizer_queue_pending({id}, exact_count => true)"))?, "10000|10000");
+    assert_eq!(
+        psql_ok(
+            pg,
+            &db,
+            &format!(
+                "select ai.vectorizer_queue_pending({id}), ai.vectorizer_queue_pending({id}, exact_count => true)"
+            )
+        )?,
+        "10000|10000"
+    );
     psql_ok(pg, &db, &format!("insert into ai._vectorizer_q_{id} (title, published) values ('one more', now())"))?;
     assert_eq!(
         psql_ok(pg, &db, &format!("select ai.vectorizer_queue_pending({id}), ai.vectorizer_queue_pending({id}, exact_count => true), (select pending_items from ai.vectorizer_status where id = {id})"))?,

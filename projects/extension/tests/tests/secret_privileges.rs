@@ -75,8 +75,20 @@ async fn a_role_without_grant_secret_reads_no_secret_by_any_path() -> Result<()>
     assert_eq!(echo.last_request().unwrap().header("authorization"), None, "no key was sent");
     echo.clear();
     // at the public API (which needs one) it is pgai's permission error, before any request
-    psql_err(&pg, &db, &user, "select ai.openai_embed('m', 'x')", "user does not have access to secret 'OPENAI_API_KEY'")?;
-    psql_err(&pg, &db, &user, "select ai.reveal_secret('OPENAI_API_KEY')", "user does not have access to secret 'OPENAI_API_KEY'")?;
+    psql_err(
+        &pg,
+        &db,
+        &user,
+        "select ai.openai_embed('m', 'x')",
+        "user does not have access to secret 'OPENAI_API_KEY'",
+    )?;
+    psql_err(
+        &pg,
+        &db,
+        &user,
+        "select ai.reveal_secret('OPENAI_API_KEY')",
+        "user does not have access to secret 'OPENAI_API_KEY'",
+    )?;
     assert_eq!(psql(&pg, &db, &user, "select count(*) from ai.secret_permissions")?.stdout.trim(), "0");
 
     // a role's own settings are not another role's: ALTER ROLE ... SET is visible to everyone in
@@ -159,7 +171,13 @@ async fn a_role_without_grant_secret_reads_no_secret_by_any_path() -> Result<()>
     // a security definer function of the user's runs as the user, even when the owner calls it
     psql_ok_as(&pg, &db, &user, &format!("create function s_{user}.peek() returns text security definer language sql as $$select coalesce(ai.reveal_secret('OPENAI_API_KEY'), 'null')$$"))?;
     psql_ok(&pg, &db, &format!("grant usage on schema s_{user} to postgres"))?;
-    psql_err(&pg, &db, "postgres", &format!("select s_{user}.peek()"), "user does not have access to secret 'OPENAI_API_KEY'")?;
+    psql_err(
+        &pg,
+        &db,
+        "postgres",
+        &format!("select s_{user}.peek()"),
+        "user does not have access to secret 'OPENAI_API_KEY'",
+    )?;
     tried += 2;
 
     // nothing of it reached the server's log

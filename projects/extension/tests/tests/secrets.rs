@@ -53,7 +53,11 @@ async fn reveal_secret_resolves_setting_permission_environment_then_executor() -
     assert_eq!(reveal("set ai.test_env_secret = 'test_guc';", "TEST_ENV_SECRET")?, "test_guc");
     assert_eq!(reveal(&url, "DOES_NOT_EXIST")?, "<null>");
     let out = psql(&pg, &db, "postgres", &format!("{url} select ai.reveal_secret('ERROR_SECRET')"))?;
-    assert!(!out.ok && out.stderr.contains("plpy.Error: failed to reveal secret 'ERROR_SECRET': 500"), "{}", out.stderr);
+    assert!(
+        !out.ok && out.stderr.contains("plpy.Error: failed to reveal secret 'ERROR_SECRET': 500"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains(r#"DETAIL:  {"error":"error secret"}"#), "the body is the detail: {}", out.stderr);
     let hit = exec.requests().into_iter().find(|r| r.header("secret-name") == Some("OPENAI_API_KEY")).unwrap();
     assert_eq!((hit.method.as_str(), hit.path_only()), ("GET", "/api/v1/projects/secrets"));
@@ -69,7 +73,12 @@ async fn reveal_secret_resolves_setting_permission_environment_then_executor() -
         "test"
     );
     // an executor that cannot be reached: three tries, a warning for each retry, then the error
-    let out = psql(&pg, &db, "postgres", "set ai.external_functions_executor_url = 'http://127.0.0.1:9'; select ai.reveal_secret('NOPE')")?;
+    let out = psql(
+        &pg,
+        &db,
+        "postgres",
+        "set ai.external_functions_executor_url = 'http://127.0.0.1:9'; select ai.reveal_secret('NOPE')",
+    )?;
     assert!(!out.ok, "{}", out.stdout);
     assert_eq!(out.stderr.matches("WARNING:  reveal secret 'NOPE' retry:").count(), 2, "{}", out.stderr);
     Ok(())
@@ -102,7 +111,11 @@ async fn values_are_cached_per_session_until_use_cache_is_false() -> Result<()> 
     )?;
     assert!(out.ok, "{}", out.stderr);
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines, ["test", "test", "test", "test", "<null>", "<null>", "test", "test"], "a cached value wins over the setting too");
+    assert_eq!(
+        lines,
+        ["test", "test", "test", "test", "<null>", "<null>", "test", "test"],
+        "a cached value wins over the setting too"
+    );
     assert_eq!(exec.hits(), 2, "only the first two calls reached the executor");
     Ok(())
 }
@@ -126,7 +139,11 @@ async fn permissions_are_checked_before_the_environment_and_grants_are_for_admin
     };
     let fails = |role: &str, sql: &str, expected: &str| -> Result<()> {
         let out = run(role, sql)?;
-        anyhow::ensure!(!out.ok && out.stderr.contains(expected), "{role}: {sql}: expected {expected:?}, got {}", out.stderr);
+        anyhow::ensure!(
+            !out.ok && out.stderr.contains(expected),
+            "{role}: {sql}: expected {expected:?}, got {}",
+            out.stderr
+        );
         Ok(())
     };
     // alice owns the database and installs the extension: an admin
@@ -147,12 +164,20 @@ async fn permissions_are_checked_before_the_environment_and_grants_are_for_admin
     ok(&alice, "select ai.grant_secret('OPENAI_API_KEY', 'joey'); select ai.grant_secret('*', 'joey2')")?;
     fails(&alice, "select ai.grant_secret('OPENAI_API_KEY', 'joey')", "_secret_permissions_pkey")?;
     fails(&alice, "select ai.grant_secret('bad name', 'joey')", "_secret_permissions_name_check")?;
-    ok(&alice, &format!("select ai.grant_secret('OPENAI_API_KEY', '{jill}'); select ai.grant_secret('TEST_ENV_SECRET', '{jill}')"))?;
+    ok(
+        &alice,
+        &format!(
+            "select ai.grant_secret('OPENAI_API_KEY', '{jill}'); select ai.grant_secret('TEST_ENV_SECRET', '{jill}')"
+        ),
+    )?;
     assert_eq!(ok(&jill, "select ai.reveal_secret('OPENAI_API_KEY')")?, "test");
     assert_eq!(ok(&jill, "select ai.reveal_secret('TEST_ENV_SECRET')")?, ENV_SECRET);
     fails(&jill, "select ai.reveal_secret('OPENAI_API_KEY_2')", denied)?;
     // the view shows a user its own rows of existing roles: not joey's
-    assert_eq!(ok(&jill, "select string_agg(name, ',' order by name) from ai.secret_permissions")?, "OPENAI_API_KEY,TEST_ENV_SECRET");
+    assert_eq!(
+        ok(&jill, "select string_agg(name, ',' order by name) from ai.secret_permissions")?,
+        "OPENAI_API_KEY,TEST_ENV_SECRET"
+    );
     assert_eq!(ok(&alice, "select count(*) from ai.secret_permissions where role like 'joey%'")?, "0");
     // fred has no ai usage at all
     fails(&fred, "select ai.reveal_secret('OPENAI_API_KEY')", "permission denied for")?;
@@ -164,9 +189,17 @@ async fn permissions_are_checked_before_the_environment_and_grants_are_for_admin
     fails(&jill, "select ai.reveal_secret('OPENAI_API_KEY_2')", denied)?;
 
     // model functions: an explicit key wins, a missing one is pgai's message, an empty name too
-    fails(&alice, "select ai.openai_embed('m', 'x', api_key_name => 'NOT_SET_ANYWHERE')", "plpy.Error: missing NOT_SET_ANYWHERE secret")?;
+    fails(
+        &alice,
+        "select ai.openai_embed('m', 'x', api_key_name => 'NOT_SET_ANYWHERE')",
+        "plpy.Error: missing NOT_SET_ANYWHERE secret",
+    )?;
     fails(&alice, "select ai.openai_embed('m', 'x', api_key_name => '')", "plpy.Error: secret_name is required")?;
-    fails(&jill, "select ai.anthropic_generate('m', '[]')", "plpy.Error: user does not have access to secret 'ANTHROPIC_API_KEY'")?;
+    fails(
+        &jill,
+        "select ai.anthropic_generate('m', '[]')",
+        "plpy.Error: user does not have access to secret 'ANTHROPIC_API_KEY'",
+    )?;
 
     // the default rows: pg_database_owner and the installing user, for every secret
     assert_eq!(

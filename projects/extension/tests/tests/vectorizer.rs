@@ -168,9 +168,21 @@ async fn bad_input_is_refused_and_nothing_is_created() -> Result<()> {
         assert!(!out.ok && out.stderr.contains(expected), "{args}: expected {expected:?}, got {:?}", out.stderr);
     }
     assert_eq!(psql_ok(pg, &db, "select count(*) from ai.vectorizer")?, "0");
-    assert_eq!(psql_ok(pg, &db, "select count(*) from pg_class where relname like 'src_embedding%' or relname like '_vectorizer_q_%'")?, "0");
+    assert_eq!(
+        psql_ok(
+            pg,
+            &db,
+            "select count(*) from pg_class where relname like 'src_embedding%' or relname like '_vectorizer_q_%'"
+        )?,
+        "0"
+    );
     // a name PostgreSQL cuts to 63 bytes: said, and the objects get the cut name
-    let out = psql(pg, &db, "postgres", &format!("select ai.create_vectorizer('{long}'::regclass, embedding => {EMBED}, chunking => {ok_chunk})"))?;
+    let out = psql(
+        pg,
+        &db,
+        "postgres",
+        &format!("select ai.create_vectorizer('{long}'::regclass, embedding => {EMBED}, chunking => {ok_chunk})"),
+    )?;
     assert!(out.ok && out.stderr.contains("is longer than 63 bytes: PostgreSQL names the object"), "{}", out.stderr);
     assert_eq!(
         psql_ok(pg, &db, &format!("select target_table = left('{long}_embedding_store', 63) from ai.vectorizer"))?,

@@ -39,7 +39,10 @@ async fn dropping_the_source_needs_cascade_which_takes_the_vectorizer_with_it() 
 
     let out = psql(pg, &db, "postgres", "drop table docs cascade")?;
     assert!(
-        out.ok && out.stderr.contains(&format!("NOTICE:  associated table for vectorizer {id} dropped. dropping vectorizer")),
+        out.ok
+            && out
+                .stderr
+                .contains(&format!("NOTICE:  associated table for vectorizer {id} dropped. dropping vectorizer")),
         "{}",
         out.stderr
     );
@@ -118,7 +121,11 @@ async fn dependencies_cannot_be_forged_onto_tables_of_another_owner() -> Result<
     let out = psql(pg, &db, &mallory, "drop table s_m.src2")?;
     assert!(out.ok, "{}", out.stderr);
     assert!(out.stderr.contains("public.victim_q was not dropped: it belongs to postgres"), "{}", out.stderr);
-    assert!(out.stderr.contains("function public.victim_fn() was not dropped: it belongs to postgres"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("function public.victim_fn() was not dropped: it belongs to postgres"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(
         psql_ok(pg, &db, "select to_regclass('victim_q') is not null, to_regprocedure('victim_fn()') is not null, (select count(*) from ai.vectorizer where source_table = 'src2')")?,
         "t|t|0"

@@ -200,14 +200,21 @@ async fn concurrent_callers_build_one_index_and_never_wait() -> Result<()> {
     let started = Instant::now();
     let out = psql(pg, &db, "postgres", &format!("set statement_timeout = '20s'; {build}"))?;
     assert!(
-        out.ok && out.stderr.contains("WARNING:  another process is already building a vector index on public.docs_embedding_store"),
+        out.ok
+            && out.stderr.contains(
+                "WARNING:  another process is already building a vector index on public.docs_embedding_store"
+            ),
         "{}",
         out.stderr
     );
     assert!(started.elapsed() < Duration::from_secs(5), "B waited {:?}", started.elapsed());
     a.commit().await?;
     let out = psql(pg, &db, "postgres", build)?;
-    assert!(out.ok && out.stderr.contains("NOTICE:  the vector index on public.docs_embedding_store already exists"), "{}", out.stderr);
+    assert!(
+        out.ok && out.stderr.contains("NOTICE:  the vector index on public.docs_embedding_store already exists"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(vector_indexes(pg, &db, "docs")?.lines().count(), 1);
     Ok(())
 }
@@ -254,7 +261,8 @@ async fn execute_vectorizer_signals_the_executor_and_the_job_indexes_then_signal
     psql_ok(pg, &db, &format!("select ai.execute_vectorizer({a})"))?;
     let sent = exec.last_request().unwrap();
     let body = sent.json();
-    let row: serde_json::Value = serde_json::from_str(&psql_ok(pg, &db, &format!("select to_jsonb(v) from ai.vectorizer v where id = {a}"))?)?;
+    let row: serde_json::Value =
+        serde_json::from_str(&psql_ok(pg, &db, &format!("select to_jsonb(v) from ai.vectorizer v where id = {a}"))?)?;
     let mut expected = row.clone();
     expected["secrets"] = serde_json::json!(["OPENAI_API_KEY"]);
     assert_eq!(body, expected, "the catalog row and the names of its secrets");
@@ -262,10 +270,27 @@ async fn execute_vectorizer_signals_the_executor_and_the_job_indexes_then_signal
     // the events path setting; a failed status is pgai's error with the body as the detail
     psql_ok(pg, &db, &format!("select ai.execute_vectorizer({a})"))?;
     assert_eq!(exec.hits(), 2);
-    let out = psql(pg, &db, "postgres", &format!("set ai.external_functions_executor_events_path = '/elsewhere'; select ai.execute_vectorizer({a})"))?;
-    assert!(!out.ok && out.stderr.contains("plpy.Error: failed to signal vectorizer execution: 404") && out.stderr.contains("DETAIL:  not here"), "{}", out.stderr);
+    let out = psql(
+        pg,
+        &db,
+        "postgres",
+        &format!("set ai.external_functions_executor_events_path = '/elsewhere'; select ai.execute_vectorizer({a})"),
+    )?;
+    assert!(
+        !out.ok
+            && out.stderr.contains("plpy.Error: failed to signal vectorizer execution: 404")
+            && out.stderr.contains("DETAIL:  not here"),
+        "{}",
+        out.stderr
+    );
     let f = vectorizer(pg, &db, "fail", 1)?;
-    psql_err(pg, &db, "postgres", &format!("select ai.execute_vectorizer({f})"), "plpy.Error: failed to signal vectorizer execution: 500")?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        &format!("select ai.execute_vectorizer({f})"),
+        "plpy.Error: failed to signal vectorizer execution: 500",
+    )?;
     psql_err(pg, &db, "postgres", "select ai.execute_vectorizer(9999)", "plpy.Error: vectorizer 9999 not found")?;
 
     // the job: the indexing step when due, then one signal per 50 queued rows (at most 10)
@@ -285,7 +310,13 @@ async fn execute_vectorizer_signals_the_executor_and_the_job_indexes_then_signal
     assert_eq!(vector_indexes(pg, &db, "b")?.lines().count(), 1, "the indexing step");
     assert_eq!(exec.hits(), 0, "an empty queue: no signal");
 
-    psql_err(pg, &db, "postgres", "call ai._vectorizer_job(42, '{\"vectorizer_id\": 9999}')", "query returned no rows")?;
+    psql_err(
+        pg,
+        &db,
+        "postgres",
+        "call ai._vectorizer_job(42, '{\"vectorizer_id\": 9999}')",
+        "query returned no rows",
+    )?;
     psql_err(pg, &db, "postgres", "call ai._vectorizer_job()", "config is null")?;
     Ok(())
 }

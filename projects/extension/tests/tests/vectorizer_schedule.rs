@@ -67,16 +67,29 @@ async fn defaults_come_from_the_settings_and_scheduling_none_needs_no_timescaled
     // ai.scheduling_default / ai.indexing_default name the defaults; installed extensions play no part
     for (setting, expected) in [
         ("", r#"{"config_type": "scheduling", "implementation": "none"}"#),
-        ("scheduling_timescaledb", r#"{"config_type": "scheduling", "implementation": "timescaledb", "schedule_interval": "00:05:00"}"#),
+        (
+            "scheduling_timescaledb",
+            r#"{"config_type": "scheduling", "implementation": "timescaledb", "schedule_interval": "00:05:00"}"#,
+        ),
         ("scheduling_none", r#"{"config_type": "scheduling", "implementation": "none"}"#),
         ("scheduling_worker", r#"{"config_type": "scheduling", "implementation": "worker"}"#),
         ("invalid_value", r#"{"config_type": "scheduling", "implementation": "none"}"#),
     ] {
-        let got = psql_ok(pg, &db, &format!("set ai.scheduling_default = '{setting}'; select ai._resolve_scheduling_default()"))?;
+        let got = psql_ok(
+            pg,
+            &db,
+            &format!("set ai.scheduling_default = '{setting}'; select ai._resolve_scheduling_default()"),
+        )?;
         assert_eq!(got, expected, "{setting:?}");
     }
-    for (setting, expected) in [("", "none"), ("indexing_hnsw", "hnsw"), ("indexing_diskann", "diskann"), ("hnsw", "none")] {
-        let got = psql_ok(pg, &db, &format!("set ai.indexing_default = '{setting}'; select ai._resolve_indexing_default()->>'implementation'"))?;
+    for (setting, expected) in
+        [("", "none"), ("indexing_hnsw", "hnsw"), ("indexing_diskann", "diskann"), ("hnsw", "none")]
+    {
+        let got = psql_ok(
+            pg,
+            &db,
+            &format!("set ai.indexing_default = '{setting}'; select ai._resolve_indexing_default()->>'implementation'"),
+        )?;
         assert_eq!(got, expected, "{setting:?}");
     }
     // this project's in-database worker default, reached through the settings
@@ -92,9 +105,18 @@ async fn defaults_come_from_the_settings_and_scheduling_none_needs_no_timescaled
 
     let id = create(pg, &db, "docs", "")?;
     let err = |sql: &str, expected: &str| psql_err(pg, &db, "postgres", sql, expected);
-    err(&format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_timescaledb())"), "timescaledb extension not found")?;
-    err(&format!("select ai._vectorizer_schedule_job({id}, '{{\"implementation\": \"cron\"}}')"), "scheduling implementation not recognized")?;
-    assert_eq!(psql_ok(pg, &db, &format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_none()) is null"))?, "t");
+    err(
+        &format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_timescaledb())"),
+        "timescaledb extension not found",
+    )?;
+    err(
+        &format!("select ai._vectorizer_schedule_job({id}, '{{\"implementation\": \"cron\"}}')"),
+        "scheduling implementation not recognized",
+    )?;
+    assert_eq!(
+        psql_ok(pg, &db, &format!("select ai._vectorizer_schedule_job({id}, ai.scheduling_none()) is null"))?,
+        "t"
+    );
     // enable and disable have nothing to change without a job (pgai's jill.sql)
     psql_ok(pg, &db, &format!("select ai.disable_vectorizer_schedule({id}); select ai.enable_vectorizer_schedule({id}); select ai.disable_vectorizer_schedule({w})"))?;
     err("select ai.enable_vectorizer_schedule(9999)", "query returned no rows")?;
