@@ -183,12 +183,14 @@ async fn identifiers_work_completely_or_are_refused_untouched() -> Result<()> {
     psql_ok(pg, &db, &format!("create table {long48}(id int primary key, body text); create table {long54}(id int primary key, body text); create table {long63}(id int primary key, body text); create table plain(id int primary key, body text); create table plain_taken(x int)"))?;
     let ok = "embedding => ai.embedding_openai('text-embedding-3-small', 4), chunking => ai.chunking_character_text_splitter('body')";
     // names PostgreSQL cuts to 63 bytes: it works, a notice says so, the objects get the cut name
-    for (table, notice) in [(&long48, "is longer than 63 bytes: PostgreSQL names the object")] {
-        tried += 1;
-        let out = psql(pg, &db, "postgres", &format!("select ai.create_vectorizer('{table}'::regclass, {ok})"))?;
-        assert!(out.ok && out.stderr.contains(notice), "{table}: {}", out.stderr);
-        worked += 1;
-    }
+    tried += 1;
+    let out = psql(pg, &db, "postgres", &format!("select ai.create_vectorizer('{long48}'::regclass, {ok})"))?;
+    assert!(
+        out.ok && out.stderr.contains("is longer than 63 bytes: PostgreSQL names the object"),
+        "{long48}: {}",
+        out.stderr
+    );
+    worked += 1;
     assert_eq!(
         psql_ok(pg, &db, &format!("select string_agg(octet_length(target_table)::text || '/' || octet_length(view_name)::text, ',' order by id) from ai.vectorizer where source_table in ('{long48}', '{long54}')"))?,
         "63/58"

@@ -297,7 +297,7 @@ async fn execute_vectorizer_signals_the_executor_and_the_job_indexes_then_signal
     exec.clear();
     psql_ok(pg, &db, &format!("call ai._vectorizer_job(null, '{{\"vectorizer_id\": {a}}}')"))?;
     assert_eq!(exec.hits(), 3, "120 queued rows: 3 signals");
-    psql_ok(pg, &db, &format!("insert into a select g, 'x' from generate_series(121, 600) g"))?;
+    psql_ok(pg, &db, "insert into a select g, 'x' from generate_series(121, 600) g")?;
     exec.clear();
     psql_ok(pg, &db, &format!("call ai._vectorizer_job(null, '{{\"vectorizer_id\": {a}}}')"))?;
     assert_eq!(exec.hits(), 10, "600 queued rows: at most 10 signals");
