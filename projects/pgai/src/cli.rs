@@ -73,9 +73,9 @@ pub struct WorkerArgs {
     )]
     pub vectorizer_ids: Vec<i32>,
 
-    /// Concurrent batches per vectorizer, each on its own connection (default: the
-    /// vectorizer's processing.concurrency, else 1); also the embedding requests of one batch
-    /// in flight at once
+    /// Concurrent batch loops per vectorizer (default: the vectorizer's processing.concurrency,
+    /// else 1). Each loop already keeps several batches in flight, as many as the provider keeps
+    /// up with: the default needs no tuning
     #[arg(short = 'c', long, env = "PGAI_VECTORIZER_WORKER_CONCURRENCY", value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: Option<u32>,
@@ -103,9 +103,27 @@ pub struct WorkerArgs {
     pub exit_on_error: bool,
 
     /// The worker's name: its connections' application_name, and who is named in
-    /// ai.vectorizer_status's heartbeat
+    /// ai_extra.vectorizer_worker_status's heartbeat
     #[arg(long, env = "PGAI_VECTORIZER_WORKER_NAME", default_value = pgai::worker::DEFAULT_NAME, value_name = "NAME")]
     pub name: String,
+
+    /// At most this many requests a minute to each provider endpoint and key, shared with
+    /// every worker on every host that uses the same database (a vectorizer's
+    /// processing.requests_per_minute may set a lower one)
+    #[arg(long, env = "PGAI_VECTORIZER_WORKER_REQUESTS_PER_MINUTE", value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests_per_minute: Option<u64>,
+
+    /// At most this many tokens a minute to each provider endpoint and key, shared likewise
+    #[arg(long, env = "PGAI_VECTORIZER_WORKER_TOKENS_PER_MINUTE", value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub tokens_per_minute: Option<u64>,
+
+    /// Keep the embedding of a chunk whose text did not change (default: true); false embeds
+    /// every queued row again whole
+    #[arg(long, env = "PGAI_VECTORIZER_WORKER_REUSE_EMBEDDINGS", default_value = "true", value_name = "BOOL",
+          value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
+    pub reuse_embeddings: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -117,6 +135,11 @@ impl WorkerArgs {
         let mut o = pgai::worker::WorkerOptions::new(self.db_url.clone());
         o.vectorizer_ids = self.vectorizer_ids.clone();
         o.concurrency = self.concurrency.map(|c| c as usize);
+        o.reuse_embeddings = self.reuse_embeddings;
+        o.limits = pgai::worker::throttle::Limits {
+            requests_per_minute: self.requests_per_minute.map(|r| r as f64),
+            tokens_per_minute: self.tokens_per_minute.map(|t| t as f64),
+        };
         o.poll_interval = self.poll_interval;
         o.once = self.once;
         o.exit_on_error = self.exit_on_error || self.once;

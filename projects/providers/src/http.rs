@@ -68,12 +68,19 @@ impl Default for Timeouts {
     }
 }
 
+/// Told of every answer a client gets (each attempt's, retried or not): for callers that adapt
+/// to a provider's load and rate limits (see [`crate::ratelimit`]).
+pub trait Observer: Send + Sync + std::fmt::Debug {
+    fn answered(&self, status: u16, headers: &HeaderMap);
+}
+
 /// A pooled HTTP client with its retry policy and timeouts. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
     retry: RetryPolicy,
     timeouts: Timeouts,
+    observer: Option<std::sync::Arc<dyn Observer>>,
 }
 
 static SHARED: OnceLock<reqwest::Client> = OnceLock::new();
@@ -92,12 +99,12 @@ impl HttpClient {
     /// The process-wide client (one connection pool), with the default policy and timeouts.
     pub fn shared() -> HttpClient {
         let client = SHARED.get_or_init(|| build_client(Timeouts::default().connect)).clone();
-        HttpClient { client, retry: RetryPolicy::default(), timeouts: Timeouts::default() }
+        HttpClient { client, retry: RetryPolicy::default(), timeouts: Timeouts::default(), observer: None }
     }
 
     /// A client with a connection pool of its own.
     pub fn new(timeouts: Timeouts, retry: RetryPolicy) -> HttpClient {
-        HttpClient { client: build_client(timeouts.connect), retry, timeouts }
+        HttpClient { client: build_client(timeouts.connect), retry, timeouts, observer: None }
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
@@ -112,6 +119,12 @@ impl HttpClient {
             self.client = build_client(timeouts.connect);
         }
         self.timeouts = timeouts;
+        self
+    }
+
+    /// Tells `observer` of every answer.
+    pub fn with_observer(mut self, observer: std::sync::Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
         self
     }
 
@@ -175,6 +188,9 @@ impl HttpClient {
         }
         let resp = builder.send().await.map_err(|e| transport_error(provider, e, req.secret))?;
         let status = resp.status();
+        if let Some(observer) = &self.observer {
+            observer.answered(status.as_u16(), resp.headers());
+        }
         let retry_after = parse_retry_after(resp.headers(), SystemTime::now());
         let body: Vec<u8> = resp.bytes().await.map_err(|e| transport_error(provider, e, req.secret))?.into();
         if status.is_success() {

@@ -22,6 +22,7 @@ pub mod local;
 pub mod ollama;
 pub mod openai;
 pub mod pyregex;
+pub mod ratelimit;
 pub mod tokenize;
 pub mod voyage;
 
@@ -31,4 +32,5 @@ pub use error::{Error, ErrorKind, Result};
 pub use http::{HttpClient, RetryPolicy, Timeouts};
 pub use ollama::{GenerateRequest, LocalModel, Ollama, RunningModel};
 pub use openai::{ChatRequest, EmbedInput, EncodingFormat, Model, OpenAi};
+pub use reqwest::header::HeaderMap;
 pub use voyage::Voyage;

@@ -70,14 +70,41 @@ impl EncodingFormat {
 #[derive(Deserialize)]
 struct EmbedResponse<T> {
     data: Vec<EmbeddingItem<T>>,
+    #[serde(default)]
+    usage: Option<Usage>,
 }
 
-/// `T` is `Vec<f32>` for the float format, `String` for base64: typed per format so that
+#[derive(Deserialize)]
+struct Usage {
+    prompt_tokens: u64,
+}
+
+/// `T` is `Vec<f32>` for the float format, [`Base64F32`] for base64: typed per format so that
 /// large answers deserialize without buffering.
 #[derive(Deserialize)]
 struct EmbeddingItem<T> {
     index: usize,
     embedding: T,
+}
+
+/// A base64 embedding, decoded as it is parsed (from the answer's own bytes: no string of it
+/// is kept, which matters with thousands of vectors in flight).
+struct Base64F32(std::result::Result<Vec<f32>, String>);
+
+impl<'de> Deserialize<'de> for Base64F32 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Base64F32;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a base64 string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Base64F32, E> {
+                Ok(Base64F32(decode_base64_f32(s).map_err(|e| e.message().to_string())))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
 }
 
 /// The body of a chat completion, with every parameter of `ai.openai_chat_complete`.
@@ -197,21 +224,39 @@ impl OpenAi {
         user: Option<String>,
         format: EncodingFormat,
     ) -> Result<Vec<(usize, Vec<f32>)>> {
+        Ok(self.embed_with_usage(model, input, dimensions, user, format).await?.0)
+    }
+
+    /// [`embed_with_format`](Self::embed_with_format), with the tokens the API counted
+    /// (`usage.prompt_tokens`, when it says).
+    pub async fn embed_with_usage(
+        &self,
+        model: &str,
+        input: EmbedInput,
+        dimensions: Option<u32>,
+        user: Option<String>,
+        format: EncodingFormat,
+    ) -> Result<(Vec<(usize, Vec<f32>)>, Option<u64>)> {
         let body = EmbedRequest { model, input: &input, dimensions, user, encoding_format: format };
         let req = self.post("embeddings", &body)?;
-        let mut out = match format {
+        let (mut out, usage) = match format {
             EncodingFormat::Float => {
                 let resp: EmbedResponse<Vec<f32>> = self.http.json(&req).await?;
-                resp.data.into_iter().map(|item| (item.index, item.embedding)).collect::<Vec<_>>()
+                let usage = resp.usage.map(|u| u.prompt_tokens);
+                (resp.data.into_iter().map(|item| (item.index, item.embedding)).collect::<Vec<_>>(), usage)
             }
             EncodingFormat::Base64 => {
-                let resp: EmbedResponse<String> = self.http.json(&req).await?;
-                let decode = |item: EmbeddingItem<String>| Ok((item.index, decode_base64_f32(&item.embedding)?));
-                resp.data.into_iter().map(decode).collect::<Result<Vec<_>>>()?
+                let resp: EmbedResponse<Base64F32> = self.http.json(&req).await?;
+                let usage = resp.usage.map(|u| u.prompt_tokens);
+                let decode = |item: EmbeddingItem<Base64F32>| match item.embedding.0 {
+                    Ok(v) => Ok((item.index, v)),
+                    Err(message) => Err(Error::decode(PROVIDER, message)),
+                };
+                (resp.data.into_iter().map(decode).collect::<Result<Vec<_>>>()?, usage)
             }
         };
         out.sort_by_key(|(i, _)| *i);
-        Ok(out)
+        Ok((out, usage))
     }
 
     /// POST /chat/completions with `body` (a [`ChatRequest`] or any JSON); the raw answer.

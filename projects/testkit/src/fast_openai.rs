@@ -4,6 +4,11 @@
 //! of [`VARIANTS`] unit vectors ([`crate::fake_embedding`] of `"variant <n>"`), chosen by a
 //! hash of the input text: deterministic, cheap, and not all alike.
 //!
+//! It can also behave like the real API under load: a latency ([`FastOpenAi::set_delay`]) and
+//! per-key budgets of requests and tokens a minute ([`FastOpenAi::set_rate_limits`]) that
+//! answer 429, with the `x-ratelimit-*` and `retry-after-ms` headers OpenAI sends, when a key
+//! spends them.
+//!
 //! Use [`crate::fake::openai`] when a test needs fault injection or recorded requests.
 
 use base64::Engine;
@@ -26,9 +31,22 @@ struct Shared {
     stop: AtomicBool,
     requests: AtomicU64,
     inputs: AtomicU64,
+    tokens: AtomicU64,
+    rate_limited: AtomicU64,
     delay: Mutex<Duration>,
     /// (dimensions, base64) -> the encoded vectors.
     vectors: Mutex<HashMap<(usize, bool), Encoded>>,
+    /// Requests and tokens a minute per key and the buckets' size in seconds of them (`None`:
+    /// unlimited), and each key's buckets.
+    limits: Mutex<Option<(f64, f64, f64)>>,
+    buckets: Mutex<HashMap<String, Buckets>>,
+}
+
+/// A key's budgets: token buckets holding up to a minute's worth, refilled continuously.
+struct Buckets {
+    requests: f64,
+    tokens: f64,
+    at: std::time::Instant,
 }
 
 /// A running fast fake; stops accepting connections when dropped.
@@ -79,6 +97,24 @@ impl FastOpenAi {
     pub fn inputs(&self) -> u64 {
         self.shared.inputs.load(Ordering::Relaxed)
     }
+
+    /// Tokens counted in the answered requests so far (an input's bytes / 4 + 1).
+    pub fn tokens(&self) -> u64 {
+        self.shared.tokens.load(Ordering::Relaxed)
+    }
+
+    /// Requests answered 429 so far.
+    pub fn rate_limited(&self) -> u64 {
+        self.shared.rate_limited.load(Ordering::Relaxed)
+    }
+
+    /// Each API key (the `Authorization` header) may send `requests` requests and `tokens`
+    /// tokens a minute, from buckets holding `burst` of them (a minute: as OpenAI's), full at
+    /// first.
+    pub fn set_rate_limits(&self, requests: u64, tokens: u64, burst: Duration) {
+        *self.shared.limits.lock().unwrap() = Some((requests as f64, tokens as f64, burst.as_secs_f64() / 60.0));
+        self.shared.buckets.lock().unwrap().clear();
+    }
 }
 
 impl Drop for FastOpenAi {
@@ -95,7 +131,7 @@ fn serve(stream: TcpStream, shared: &Shared) {
     let mut reader = BufReader::with_capacity(1 << 16, stream);
     let mut body = Vec::new();
     loop {
-        let Some((path, len)) = read_head(&mut reader) else { return };
+        let Some((path, len, key)) = read_head(&mut reader) else { return };
         body.resize(len, 0);
         if reader.read_exact(&mut body).is_err() {
             return;
@@ -104,14 +140,19 @@ fn serve(stream: TcpStream, shared: &Shared) {
         if !delay.is_zero() {
             std::thread::sleep(delay);
         }
+        let mut headers = String::new();
         let (status, answer) = if path == "/v1/embeddings" {
-            embeddings(&body, shared)
+            embeddings(&body, shared, &key, &mut headers)
         } else {
             (404, format!(r#"{{"error":{{"message":"Invalid URL (POST {path})","type":"invalid_request_error"}}}}"#))
         };
         let head = format!(
-            "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: keep-alive\r\n\r\n",
-            if status == 200 { "OK" } else { "Error" },
+            "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{headers}connection: keep-alive\r\n\r\n",
+            match status {
+                200 => "OK",
+                429 => "Too Many Requests",
+                _ => "Error",
+            },
             answer.len()
         );
         if writer
@@ -125,14 +166,16 @@ fn serve(stream: TcpStream, shared: &Shared) {
     }
 }
 
-/// The request line's path and the Content-Length; `None` at the end of the connection.
-fn read_head(reader: &mut BufReader<TcpStream>) -> Option<(String, usize)> {
+/// The request line's path, the Content-Length and the Authorization header; `None` at the
+/// end of the connection.
+fn read_head(reader: &mut BufReader<TcpStream>) -> Option<(String, usize, String)> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
     }
     let path = line.split_whitespace().nth(1)?.split('?').next()?.to_string();
     let mut len = 0;
+    let mut key = String::new();
     loop {
         line.clear();
         if reader.read_line(&mut line).ok()? == 0 {
@@ -140,17 +183,59 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> Option<(String, usize)> {
         }
         let header = line.trim_end();
         if header.is_empty() {
-            return Some((path, len));
+            return Some((path, len, key));
         }
         if let Some((k, v)) = header.split_once(':') {
             if k.trim().eq_ignore_ascii_case("content-length") {
                 len = v.trim().parse().ok()?;
+            } else if k.trim().eq_ignore_ascii_case("authorization") {
+                key = v.trim().to_string();
             }
         }
     }
 }
 
-fn embeddings(body: &[u8], shared: &Shared) -> (u16, String) {
+/// Takes a request of `tokens` tokens from `key`'s budgets, as OpenAI does: `Err` with the
+/// wait until it would fit. Writes the `x-ratelimit-*` headers either way.
+fn spend(shared: &Shared, key: &str, tokens: f64, headers: &mut String) -> Result<(), Duration> {
+    let Some((rpm, tpm, minutes)) = *shared.limits.lock().unwrap() else { return Ok(()) };
+    let (cap_r, cap_t) = ((rpm * minutes).max(1.0), (tpm * minutes).max(1.0));
+    let mut all = shared.buckets.lock().unwrap();
+    let now = std::time::Instant::now();
+    let b = all.entry(key.to_string()).or_insert(Buckets { requests: cap_r, tokens: cap_t, at: now });
+    let secs = now.duration_since(b.at).as_secs_f64();
+    b.requests = (b.requests + secs * rpm / 60.0).min(cap_r);
+    b.tokens = (b.tokens + secs * tpm / 60.0).min(cap_t);
+    b.at = now;
+    let ok = b.requests >= 1.0 && b.tokens >= tokens;
+    if ok {
+        b.requests -= 1.0;
+        b.tokens -= tokens;
+    }
+    // the time until each bucket is full again, and until this request would fit
+    let reset =
+        |left: f64, cap: f64, per_minute: f64| Duration::from_secs_f64((cap - left).max(0.0) * 60.0 / per_minute);
+    let wait_r = Duration::from_secs_f64(((1.0 - b.requests).max(0.0)) * 60.0 / rpm);
+    let wait_t = Duration::from_secs_f64(((tokens - b.tokens).max(0.0)) * 60.0 / tpm);
+    let fmt = |d: Duration| format!("{}ms", d.as_millis().max(1));
+    headers.push_str(&format!(
+        "x-ratelimit-limit-requests: {rpm}\r\nx-ratelimit-remaining-requests: {}\r\nx-ratelimit-reset-requests: {}\r\n\
+         x-ratelimit-limit-tokens: {tpm}\r\nx-ratelimit-remaining-tokens: {}\r\nx-ratelimit-reset-tokens: {}\r\n",
+        b.requests.floor() as u64,
+        fmt(reset(b.requests, cap_r, rpm)),
+        b.tokens.floor() as u64,
+        fmt(reset(b.tokens, cap_t, tpm)),
+    ));
+    if ok {
+        Ok(())
+    } else {
+        let wait = wait_r.max(wait_t);
+        headers.push_str(&format!("retry-after-ms: {}\r\n", wait.as_millis().max(1)));
+        Err(wait)
+    }
+}
+
+fn embeddings(body: &[u8], shared: &Shared, key: &str, headers: &mut String) -> (u16, String) {
     let bad = |m: &str| (400, format!(r#"{{"error":{{"message":"{m}","type":"invalid_request_error"}}}}"#));
     let Ok(req) = serde_json::from_slice::<Value>(body) else { return bad("We could not parse the JSON body") };
     let model = req.get("model").and_then(Value::as_str).unwrap_or("text-embedding-3-small").to_string();
@@ -163,6 +248,19 @@ fn embeddings(body: &[u8], shared: &Shared) -> (u16, String) {
     };
     if texts.iter().any(|t| t.is_empty()) {
         return bad("'$.input' is invalid.");
+    }
+    let counted: u64 = texts.iter().map(|t| (t.len() / 4 + 1) as u64).sum();
+    if let Err(wait) = spend(shared, key, counted as f64, headers) {
+        shared.rate_limited.fetch_add(1, Ordering::Relaxed);
+        let message = format!(
+            "Rate limit reached for text-embedding-3-small in organization org-fake on tokens per min (TPM). Please try again in {:.3}s.",
+            wait.as_secs_f64()
+        );
+        return (
+            429,
+            serde_json::json!({"error": {"message": message, "type": "tokens", "code": "rate_limit_exceeded"}})
+                .to_string(),
+        );
     }
     let dims = req.get("dimensions").and_then(Value::as_u64).map_or(1536, |d| d as usize);
     let base64 = req.get("encoding_format").and_then(Value::as_str) == Some("base64");
@@ -189,6 +287,7 @@ fn embeddings(body: &[u8], shared: &Shared) -> (u16, String) {
     ));
     shared.requests.fetch_add(1, Ordering::Relaxed);
     shared.inputs.fetch_add(texts.len() as u64, Ordering::Relaxed);
+    shared.tokens.fetch_add(tokens as u64, Ordering::Relaxed);
     (200, out)
 }
 

@@ -107,6 +107,13 @@ const OPS: &[Op] = &[
         ],
     },
     Op {
+        what: "reserve on a shared rate budget, as a worker does",
+        // a minute of budget, 1 s of burst: the first request starts now, the second in 59 s
+        sql: "select ai_extra.rate_limit_reserve('openai http://x/v1 KEY_{role}', 60, 0, 1) = 0; \
+              select d between 58 and 59 from ai_extra.rate_limit_reserve('openai http://x/v1 KEY_{role}', 60, 0, 1) d",
+        expect: [Prints("t\nt"), Prints("t\nt"), Prints("t\nt"), Fails("permission denied for schema ai_extra")],
+    },
+    Op {
         what: "grant_ai_usage to another role",
         sql: "select ai.grant_ai_usage('{x}')",
         expect: [

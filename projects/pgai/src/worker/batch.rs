@@ -2,26 +2,34 @@
 //!
 //! queue -> source rows -> chunks -> embeddings -> target table -> commit
 //!
-//! [`prepare`] (steps 1 to 3, the transaction left open), then [`finish`] (4 and 5):
+//! [`prepare`] (steps 1 to 4, the transaction left open), then [`finish`] (5 and 6):
 //!
 //! 1. [`claim`]: take up to `batch_size` queue rows, lock their distinct keys, dequeue them,
-//!    delete the keys' old chunks and read their current source rows (one statement);
+//!    and read their current source rows and the chunks the target has for them (one
+//!    statement);
 //! 2. [`chunk`]: split each row's chunk column and format every chunk with the template;
-//! 3. embed the formatted chunks ([`Embedder::embed`](super::embed::Embedder::embed));
-//! 4. [`write`]: binary `COPY` of the new rows into the target table;
-//! 5. commit.
+//! 3. [`reuse::plan`]: match the new chunks with the old ones by their text's hash: a match
+//!    keeps its row and embedding;
+//! 4. embed the chunks without a match ([`Embedder::embed`](super::embed::Embedder::embed));
+//! 5. [`finish`]: delete the old rows without a match, move the kept ones to their new
+//!    `chunk_seq`, and `COPY` the new rows into the target table (binary);
+//! 6. commit.
 //!
 //! Any failure rolls the transaction back: the keys return to the queue, their old chunks
 //! are back, nothing half-written remains. A crash does the same (the server rolls back).
-//! The split lets a worker [`prepare`] its next batch while the previous one is written.
+//! The split lets a worker [`prepare`] more batches while others are written.
 
 use super::copy::{encode_field, CopyWriter};
 use super::embed::EmbedError;
 use super::errors::{self, ErrorRecord};
 use super::job::Job;
+use super::reuse::{self, OldChunk, Plan};
+use super::throttle::{Permit, Turn};
 use crate::formatting::TemplateError;
 use sqlx::postgres::PgValueFormat;
+use sqlx::types::Uuid;
 use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction, ValueRef};
+use std::sync::atomic::Ordering;
 
 /// What [`prepare`] found.
 #[derive(Debug)]
@@ -31,7 +39,7 @@ pub enum Claim {
     /// Rows were queued, but other workers hold all their keys.
     Busy,
     /// A batch claimed and embedded, ready to [`finish`].
-    Ready(Prepared),
+    Ready(Box<Prepared>),
 }
 
 /// A batch claimed and embedded; its transaction is open (its keys are locked).
@@ -40,6 +48,8 @@ pub struct Prepared {
     tx: Transaction<'static, Postgres>,
     claimed: Claimed,
     chunks: Chunks,
+    plan: Plan,
+    /// The embeddings of `plan.embed`'s chunks, in that order.
     embeddings: Vec<Vec<f32>>,
 }
 
@@ -50,12 +60,14 @@ impl Prepared {
     }
 }
 
-/// What a finished batch did: `items` keys processed, `chunks` rows written, and the keys the
-/// target table refused (back in the queue, recorded in `ai.vectorizer_errors`).
+/// What a finished batch did: `items` keys processed, `chunks` new rows written, `reused`
+/// rows kept with their embedding (their text did not change), and the keys the target table
+/// refused (back in the queue, recorded in `ai.vectorizer_errors`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Done {
     pub items: usize,
     pub chunks: usize,
+    pub reused: usize,
     pub rejected: Vec<Rejected>,
 }
 
@@ -76,15 +88,32 @@ pub enum BatchError {
     Format(#[from] TemplateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// Another worker wrote chunks of a key of this batch after the claim read them (it held
+    /// the key until it committed): the batch is rolled back and its keys processed again.
+    #[error("another worker wrote these keys meanwhile; they stay queued")]
+    Concurrent,
 }
 
-/// Steps 1 to 3 on a connection of `pool`: claim, chunk, embed. On an error the transaction
-/// is rolled back.
-pub async fn prepare(pool: &PgPool, job: &Job) -> Result<Claim, BatchError> {
+/// Steps 1 to 4 on a connection of `pool`: claim, chunk, plan, embed. `permit` and `turn`:
+/// the batch's place in the provider's throttle and its turn on the budgets, taken before the
+/// claim (given back if nothing is sent).
+/// On an error the transaction is rolled back.
+pub async fn prepare(
+    pool: &PgPool,
+    job: &Job,
+    permit: Option<Permit>,
+    turn: Option<Turn>,
+) -> Result<Claim, BatchError> {
+    if job.failed.load(Ordering::SeqCst) {
+        if let Some(p) = permit {
+            p.cancel().await;
+        }
+        return Ok(Claim::Empty);
+    }
     let mut tx = pool.begin().await?;
-    match claim_chunk_embed(&mut tx, job).await {
-        Ok(Stage::Ready { claimed, chunks, embeddings }) => {
-            Ok(Claim::Ready(Prepared { tx, claimed, chunks, embeddings }))
+    match claim_chunk_embed(&mut tx, job, permit, turn).await {
+        Ok(Stage::Ready { claimed, chunks, plan, embeddings }) => {
+            Ok(Claim::Ready(Box::new(Prepared { tx, claimed, chunks, plan, embeddings })))
         }
         Ok(Stage::Empty) => {
             tx.commit().await?;
@@ -94,7 +123,12 @@ pub async fn prepare(pool: &PgPool, job: &Job) -> Result<Claim, BatchError> {
             tx.commit().await?;
             Ok(Claim::Busy)
         }
+        Ok(Stage::Abandoned) => {
+            let _ = tx.rollback().await;
+            Ok(Claim::Empty)
+        }
         Err(e) => {
+            job.failed.store(true, Ordering::SeqCst);
             let _ = tx.rollback().await;
             Err(e)
         }
@@ -104,47 +138,132 @@ pub async fn prepare(pool: &PgPool, job: &Job) -> Result<Claim, BatchError> {
 enum Stage {
     Empty,
     Busy,
-    Ready { claimed: Claimed, chunks: Chunks, embeddings: Vec<Vec<f32>> },
+    /// Another batch of the run failed: these rows may be the ones it gave back.
+    Abandoned,
+    Ready {
+        claimed: Claimed,
+        chunks: Chunks,
+        plan: Plan,
+        embeddings: Vec<Vec<f32>>,
+    },
 }
 
-async fn claim_chunk_embed(tx: &mut PgConnection, job: &Job) -> Result<Stage, BatchError> {
-    // 1. queue -> source rows
+async fn claim_chunk_embed(
+    tx: &mut PgConnection,
+    job: &Job,
+    permit: Option<Permit>,
+    turn: Option<Turn>,
+) -> Result<Stage, BatchError> {
+    // 1. queue -> source rows (and the chunks the target has for them)
     let claimed = claim(tx, job).await?;
-    if claimed.items == 0 {
-        return Ok(if claimed.selected == 0 { Stage::Empty } else { Stage::Busy });
+    // a failed batch sets the flag before it rolls back: a claim that got its rows sees it
+    let abandoned = job.failed.load(Ordering::SeqCst);
+    if claimed.items == 0 || abandoned {
+        if let Some(p) = permit {
+            p.cancel().await;
+        }
+        return Ok(if abandoned {
+            Stage::Abandoned
+        } else if claimed.selected == 0 {
+            Stage::Empty
+        } else {
+            Stage::Busy
+        });
     }
     // 2. source rows -> chunks
     let chunks = chunk(job, &claimed.rows)?;
-    // 3. chunks -> embeddings
-    let embeddings =
-        job.embedder.embed(&chunks.texts).await.map_err(|error| BatchError::Embed { error, items: claimed.items })?;
-    Ok(Stage::Ready { claimed, chunks, embeddings })
+    // 3. what changed
+    let old: Vec<&[OldChunk]> = claimed.rows.iter().map(|r| r.old.as_slice()).collect();
+    let plan = reuse::plan(&old, &chunks.texts, &chunks.origin, job.reuse);
+    // 4. chunks -> embeddings
+    let texts: Vec<String> = plan.embed.iter().map(|&i| chunks.texts[i].clone()).collect();
+    let embeddings = if texts.is_empty() {
+        if let Some(p) = permit {
+            p.cancel().await;
+        }
+        Vec::new()
+    } else {
+        job.embedder
+            .embed(&texts, permit, turn)
+            .await
+            .map_err(|error| BatchError::Embed { error, items: claimed.items })?
+    };
+    Ok(Stage::Ready { claimed, chunks, plan, embeddings })
 }
 
-/// Steps 4 and 5: writes the batch's rows and commits. On an error the transaction is
-/// rolled back. `copy` is a reusable buffer.
+/// Steps 5 and 6: writes the batch and commits. On an error the transaction is rolled back.
+/// `copy` is a reusable buffer.
 pub async fn finish(batch: Prepared, job: &Job, copy: &mut CopyWriter) -> Result<Done, BatchError> {
-    let Prepared { mut tx, claimed, chunks, embeddings } = batch;
-    // 4. embeddings -> target table
-    let out = Output { job, rows: &claimed.rows, chunks: &chunks, embeddings: &embeddings };
-    let rejected = match write(&mut tx, &out, copy).await {
+    let Prepared { mut tx, claimed, chunks, plan, embeddings } = batch;
+    let out = Output { job, rows: &claimed.rows, chunks: &chunks, new: &plan.embed, embeddings: &embeddings };
+    let rejected = match write_all(&mut tx, &plan, &out, copy).await {
         Ok(rejected) => rejected,
         Err(e) => {
+            let e = match e {
+                sqlx::Error::Database(db) if db.code().as_deref() == Some(UNIQUE_VIOLATION) => BatchError::Concurrent,
+                e => {
+                    job.failed.store(true, Ordering::SeqCst);
+                    e.into()
+                }
+            };
             let _ = tx.rollback().await;
-            return Err(e.into());
+            return Err(e);
         }
     };
+    if rejected.is_none() {
+        let _ = tx.rollback().await;
+        return Err(BatchError::Concurrent);
+    }
+    let rejected = rejected.unwrap_or_default();
     for r in &rejected {
         let record = ErrorRecord::rejected(&r.reason);
         if let Err(e) = errors::record(&mut tx, job.id(), &record, job.secret.as_deref()).await {
+            job.failed.store(true, Ordering::SeqCst);
             let _ = tx.rollback().await;
             return Err(e.into());
         }
     }
-    // 5. commit
-    tx.commit().await?;
-    let written = chunks.origin.iter().filter(|(row, _)| !rejected.iter().any(|r| r.row == *row)).count();
-    Ok(Done { items: claimed.items, chunks: written, rejected })
+    // 6. commit
+    if let Err(e) = tx.commit().await {
+        job.failed.store(true, Ordering::SeqCst);
+        return Err(e.into());
+    }
+    let written = plan.embed.iter().filter(|&&i| !rejected.iter().any(|r| r.row == chunks.origin[i].0)).count();
+    Ok(Done { items: claimed.items, chunks: written, reused: plan.keep.len(), rejected })
+}
+
+/// SQLSTATE of a unique violation: in the target, only another worker's rows for the same key
+/// can cause one (see [`BatchError::Concurrent`]).
+const UNIQUE_VIOLATION: &str = "23505";
+
+/// Step 5: the old rows without a match go, the kept ones move to their new `chunk_seq`, the
+/// new ones are copied in. `None`: a kept row is gone (another worker replaced the key's
+/// chunks after the claim read them).
+async fn write_all(
+    tx: &mut PgConnection,
+    plan: &Plan,
+    out: &Output<'_>,
+    copy: &mut CopyWriter,
+) -> Result<Option<Vec<Rejected>>, sqlx::Error> {
+    let q = &out.job.queries;
+    if !plan.delete.is_empty() {
+        let ids: Vec<Uuid> = plan.delete.iter().map(|u| Uuid::from_bytes(*u)).collect();
+        sqlx::query(&q.delete_chunks).bind(ids).execute(&mut *tx).await?;
+    }
+    if !plan.keep.is_empty() {
+        // a fresh statement sees what committed before this batch got its keys
+        let ids: Vec<Uuid> = plan.keep.iter().map(|k| Uuid::from_bytes(k.0)).collect();
+        let there: i64 = sqlx::query_scalar(&q.count_chunks).bind(&ids).fetch_one(&mut *tx).await?;
+        if there != ids.len() as i64 {
+            return Ok(None);
+        }
+        let (moved, seqs): (Vec<Uuid>, Vec<i32>) = plan.moves().map(|(u, _, new)| (Uuid::from_bytes(*u), *new)).unzip();
+        if !moved.is_empty() {
+            sqlx::query(&q.move_chunks[0]).bind(&moved).execute(&mut *tx).await?;
+            sqlx::query(&q.move_chunks[1]).bind(&moved).bind(&seqs).execute(&mut *tx).await?;
+        }
+    }
+    write(tx, out, copy).await.map(Some)
 }
 
 /// A source row of the batch.
@@ -156,6 +275,8 @@ pub struct SourceRow {
     pub text: Option<String>,
     /// The template's other columns as text, in [`Queries::columns`](super::queries::Queries::columns) order.
     pub columns: Vec<Option<String>>,
+    /// The chunks the target has for the key, in `chunk_seq` order.
+    pub old: Vec<OldChunk>,
 }
 
 /// What the claim statement returned.
@@ -172,7 +293,9 @@ pub struct Claimed {
 /// Step 1: claims keys and reads their rows (see [`Queries::claim`](super::queries::Queries::claim)).
 pub async fn claim(tx: &mut PgConnection, job: &Job) -> Result<Claimed, sqlx::Error> {
     let q = &job.queries;
+    let claiming = job.claiming.lock().await;
     let result = sqlx::query(&q.claim).bind(job.batch_size as i64).bind(job.lock_namespace).fetch_all(&mut *tx).await?;
+    drop(claiming);
     let selected = result.first().map(|r| r.try_get::<i64, _>(0)).transpose()?.unwrap_or(0);
     let found_at = 1 + q.key_columns;
     let mut claimed = Claimed { selected, items: 0, rows: Vec::with_capacity(result.len()) };
@@ -194,7 +317,15 @@ pub async fn claim(tx: &mut PgConnection, job: &Job) -> Result<Claimed, sqlx::Er
         let text = r.try_get::<Option<String>, _>(found_at + 1)?;
         let columns =
             (0..q.columns.len()).map(|i| r.try_get::<Option<String>, _>(found_at + 2 + i)).collect::<Result<_, _>>()?;
-        claimed.rows.push(SourceRow { key, text, columns });
+        let old_at = found_at + 2 + q.columns.len();
+        let uuids = r.try_get::<Option<Vec<Uuid>>, _>(old_at)?.unwrap_or_default();
+        let hashes = r.try_get::<Option<Vec<Vec<u8>>>, _>(old_at + 1)?.unwrap_or_default();
+        let old = uuids
+            .into_iter()
+            .zip(hashes)
+            .map(|(u, h)| OldChunk { uuid: u.into_bytes(), hash: h.try_into().unwrap_or([0; 32]) })
+            .collect();
+        claimed.rows.push(SourceRow { key, text, columns, old });
     }
     Ok(claimed)
 }
@@ -232,34 +363,49 @@ pub fn chunk(job: &Job, rows: &[SourceRow]) -> Result<Chunks, TemplateError> {
 }
 
 /// COPY data is sent to the server in pieces of about this size.
-const COPY_PIECE: usize = 1 << 20;
+const COPY_PIECE: usize = 1 << 18;
 
-/// What step 4 writes: the batch's rows, their chunks and the chunks' embeddings.
+/// What step 5 copies: the batch's rows, their chunks, which of them are new, and the new
+/// ones' embeddings.
 pub struct Output<'a> {
     pub job: &'a Job,
     pub rows: &'a [SourceRow],
     pub chunks: &'a Chunks,
+    /// Indices of the chunks to write, in `chunks`.
+    pub new: &'a [usize],
+    /// Their embeddings, in the same order.
     pub embeddings: &'a [Vec<f32>],
 }
 
-/// Step 4: writes the chunks and their embeddings into the target table (binary COPY).
+impl Output<'_> {
+    /// The row of the `n`th new chunk.
+    fn row_of(&self, n: usize) -> usize {
+        self.chunks.origin[self.new[n]].0
+    }
+}
+
+/// Writes the new chunks and their embeddings into the target table (binary COPY).
 ///
 /// When the table refuses the batch's data (a constraint, a value out of range: SQLSTATE
-/// classes 22 and 23), the batch is written again row by row, each under a savepoint, so that
-/// one row that can never be written does not hold back the others: the refused rows' keys go
-/// back to the queue and are returned.
+/// classes 22 and 23, but for the unique violation of [`BatchError::Concurrent`]), the batch
+/// is written again row by row, each under a savepoint, so that one row that can never be
+/// written does not hold back the others: the refused rows' keys go back to the queue and are
+/// returned.
 pub async fn write(
     tx: &mut PgConnection,
     out: &Output<'_>,
     copy: &mut CopyWriter,
 ) -> Result<Vec<Rejected>, sqlx::Error> {
-    let origin = &out.chunks.origin;
-    let Some(&(first_row, _)) = origin.first() else { return Ok(Vec::new()) };
-    if origin.iter().all(|(row, _)| *row == first_row) {
-        return copy_chunks(tx, out, copy, 0..origin.len()).await.map(|()| Vec::new());
+    let n = out.new.len();
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let first_row = out.row_of(0);
+    if (0..n).all(|i| out.row_of(i) == first_row) {
+        return copy_chunks(tx, out, copy, 0..n).await.map(|()| Vec::new());
     }
     execute(tx, "savepoint pgai_batch").await?;
-    match copy_chunks(tx, out, copy, 0..origin.len()).await {
+    match copy_chunks(tx, out, copy, 0..n).await {
         Ok(()) => Ok(Vec::new()),
         Err(e) if refused_data(&e) => {
             execute(tx, "rollback to savepoint pgai_batch").await?;
@@ -275,12 +421,12 @@ async fn write_row_by_row(
     out: &Output<'_>,
     copy: &mut CopyWriter,
 ) -> Result<Vec<Rejected>, sqlx::Error> {
-    let origin = &out.chunks.origin;
+    let n = out.new.len();
     let mut rejected = Vec::new();
     let mut start = 0;
-    while start < origin.len() {
-        let row = origin[start].0;
-        let end = start + origin[start..].iter().take_while(|(r, _)| *r == row).count();
+    while start < n {
+        let row = out.row_of(start);
+        let end = start + (start..n).take_while(|&i| out.row_of(i) == row).count();
         execute(tx, "savepoint pgai_row").await?;
         match copy_chunks(tx, out, copy, start..end).await {
             Ok(()) => execute(tx, "release savepoint pgai_row").await?,
@@ -307,7 +453,7 @@ async fn execute(tx: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
 /// Whether the server refused the data itself (classes 22 data exception, 23 integrity
 /// constraint violation), not the connection or the statement.
 fn refused_data(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("22") || c.starts_with("23")))
+    matches!(e, sqlx::Error::Database(db) if db.code().is_some_and(|c| (c.starts_with("22") || c.starts_with("23")) && c != UNIQUE_VIOLATION))
 }
 
 /// Puts `key` back into the queue (`queued_at` now).
@@ -321,7 +467,7 @@ async fn requeue(tx: &mut PgConnection, job: &Job, key: &[u8], copy: &mut CopyWr
     sink.finish().await.map(|_| ())
 }
 
-/// COPYs the chunks `range` (with their embeddings) into the target table.
+/// COPYs the new chunks `range` (with their embeddings) into the target table.
 async fn copy_chunks(
     tx: &mut PgConnection,
     out: &Output<'_>,
@@ -331,9 +477,9 @@ async fn copy_chunks(
     let key_columns = out.job.queries.key_columns;
     let mut sink = tx.copy_in_raw(&out.job.queries.copy).await?;
     copy.begin();
-    let chunks = out.chunks.texts[range.clone()].iter().zip(&out.chunks.origin[range.clone()]);
-    for ((text, &(row, seq)), embedding) in chunks.zip(&out.embeddings[range]) {
-        copy.row(&out.rows[row].key, key_columns, seq, text, embedding);
+    for (&i, embedding) in out.new[range.clone()].iter().zip(&out.embeddings[range]) {
+        let (row, seq) = out.chunks.origin[i];
+        copy.row(&out.rows[row].key, key_columns, seq, &out.chunks.texts[i], embedding);
         if copy.len() >= COPY_PIECE {
             sink.send(copy.as_bytes()).await?;
             copy.take_pending();

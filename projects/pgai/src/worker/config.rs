@@ -179,6 +179,12 @@ pub struct ProcessingConfig {
     pub batch_size: Option<i64>,
     #[serde(default)]
     pub concurrency: Option<i64>,
+    /// This project's: budgets of the provider's requests and tokens a minute (written into
+    /// the processing config by hand; the worker's own options may lower them).
+    #[serde(default)]
+    pub requests_per_minute: Option<f64>,
+    #[serde(default)]
+    pub tokens_per_minute: Option<f64>,
 }
 
 /// pgai's default number of queue keys per batch.
@@ -191,6 +197,14 @@ impl ProcessingConfig {
 
     pub fn concurrency(&self) -> Option<usize> {
         self.concurrency.filter(|c| *c > 0).map(|c| c as usize)
+    }
+
+    /// The budgets this config asks for.
+    pub fn limits(&self) -> super::throttle::Limits {
+        super::throttle::Limits {
+            requests_per_minute: self.requests_per_minute.filter(|r| *r > 0.0),
+            tokens_per_minute: self.tokens_per_minute.filter(|t| *t > 0.0),
+        }
     }
 }
 

@@ -1,14 +1,24 @@
 //! Embedding a batch's texts through the configured provider: requests sized by the
-//! provider's limits, several in flight at once, inputs over the model's context truncated,
-//! and every answer checked (one vector per input, of the configured dimensions).
+//! provider's limits, several in flight at once (as many as the provider's [`Throttle`]
+//! allows), retried as the provider asks (a 429 waits its `Retry-After` and is tried again for
+//! up to [`RATE_LIMIT_PATIENCE`]; other transient failures as the HTTP client's retry policy says),
+//! inputs over the model's context truncated, and every answer checked (one vector per input,
+//! of the configured dimensions).
 
 use super::config::EmbeddingConfig;
+use super::throttle::{Outcome, Permit, Throttle, Turn};
 use providers::tokenize::Encoding;
-use providers::{local, EmbedInput, EncodingFormat, HttpClient, Ollama, OpenAi, Voyage};
+use providers::{local, EmbedInput, EncodingFormat, HttpClient, Ollama, OpenAi, RetryPolicy, Voyage};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
+
+/// How long a request keeps being tried while the provider answers 429 (rate limited): a
+/// rate limit delays a batch, it does not fail it.
+pub const RATE_LIMIT_PATIENCE: Duration = Duration::from_secs(15 * 60);
 
 /// How much one request may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,13 +105,17 @@ impl Provider {
         }
     }
 
-    /// One request; the vectors in input order.
-    async fn embed(&self, inputs: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+    /// One request; the vectors in input order, and the tokens the provider counted.
+    async fn embed(&self, inputs: Vec<String>) -> Result<(Vec<Vec<f32>>, Option<u64>), EmbedError> {
         let sent = inputs.len();
+        let mut counted = None;
         let indexed = match self {
             Provider::OpenAi { client, model, dimensions, user } => {
                 let input = EmbedInput::Texts(inputs);
-                client.embed_with_format(model, input, *dimensions, user.clone(), EncodingFormat::Base64).await?
+                let (out, usage) =
+                    client.embed_with_usage(model, input, *dimensions, user.clone(), EncodingFormat::Base64).await?;
+                counted = usage;
+                out
             }
             Provider::Ollama { client, model, options, keep_alive } => {
                 let mut out = Vec::with_capacity(sent);
@@ -123,8 +137,14 @@ impl Provider {
         if indexed.len() != sent || !in_order {
             return Err(EmbedError::Count { provider: self.name(), sent, got: indexed.len() });
         }
-        Ok(indexed.into_iter().map(|(_, v)| v).collect())
+        Ok((indexed.into_iter().map(|(_, v)| v).collect(), counted))
     }
+}
+
+/// A request's tokens, estimated before it is sent (OpenAI counts about four bytes of English
+/// a token); the provider's count corrects the budget afterwards.
+pub fn estimate_tokens<S: AsRef<str>>(inputs: &[S]) -> f64 {
+    inputs.iter().map(|t| (t.as_ref().len() / 4 + 1) as f64).sum()
 }
 
 /// A configured embedding model.
@@ -133,14 +153,32 @@ pub struct Embedder {
     provider: Provider,
     dimensions: usize,
     limits: Limits,
+    /// Requests of one batch in flight at once, for a local model (no throttle).
     max_in_flight: usize,
+    /// The provider's throttle; `None` for local models (no network, no rate limit).
+    throttle: Option<Arc<Throttle>>,
+    /// The retries of transient failures (the given HTTP client's policy, applied here).
+    retry: RetryPolicy,
 }
 
 impl Embedder {
     /// The embedder of `config`. `api_key`: the resolved secret (for providers that take
-    /// one); `http`: the HTTP client (pool, retries, timeouts) to send through;
-    /// `max_in_flight`: how many requests of one batch may run at once.
-    pub fn new(config: &EmbeddingConfig, api_key: Option<String>, http: HttpClient, max_in_flight: usize) -> Self {
+    /// one); `http`: the HTTP client (pool, timeouts) to send through; `throttle`: the
+    /// provider's (ignored for local models); `max_in_flight`: how many requests of one batch
+    /// may run at once for a local model.
+    pub fn new(
+        config: &EmbeddingConfig,
+        api_key: Option<String>,
+        http: HttpClient,
+        throttle: Option<Arc<Throttle>>,
+        max_in_flight: usize,
+    ) -> Self {
+        // retries are this module's (it knows the throttle); the throttle hears every answer
+        let retry = http.retry_policy();
+        let http = match &throttle {
+            Some(t) => http.with_retry(RetryPolicy::none()).with_observer(t.clone()),
+            None => http,
+        };
         let (provider, limits) = match config {
             EmbeddingConfig::OpenAi { model, dimensions, user, base_url, .. } => {
                 let client = OpenAi::new(api_key, base_url.clone()).with_http(http);
@@ -176,7 +214,23 @@ impl Embedder {
                 )
             }
         };
-        Embedder { provider, dimensions: config.dimensions() as usize, limits, max_in_flight: max_in_flight.max(1) }
+        let throttle = match provider {
+            Provider::Local { .. } => None,
+            _ => throttle,
+        };
+        Embedder {
+            provider,
+            dimensions: config.dimensions() as usize,
+            limits,
+            max_in_flight: max_in_flight.max(1),
+            throttle,
+            retry,
+        }
+    }
+
+    /// The provider's throttle (`None` for a local model).
+    pub fn throttle(&self) -> Option<&Arc<Throttle>> {
+        self.throttle.as_ref()
     }
 
     pub fn provider_name(&self) -> &'static str {
@@ -187,21 +241,35 @@ impl Embedder {
         self.limits
     }
 
-    /// Embeds `texts`; one vector per text, in order. Any failure fails the whole call (the
-    /// requests still running are cancelled).
-    pub async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+    /// Embeds `texts`; one vector per text, in order. `permit` (and `turn`): a place in the
+    /// throttle (and the turn on its budgets) taken before the batch was claimed, for its first
+    /// request. Any failure fails the whole call (the requests still running are cancelled).
+    pub async fn embed(
+        &self,
+        texts: &[String],
+        mut permit: Option<Permit>,
+        mut turn: Option<Turn>,
+    ) -> Result<Vec<Vec<f32>>, EmbedError> {
         let inputs: Vec<Cow<str>> = texts.iter().map(|t| truncate(t, self.limits.context)).collect();
         let sizes: Vec<usize> = inputs.iter().map(|t| t.len()).collect();
         let plan = plan_requests(&sizes, &self.limits);
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         let mut running = JoinSet::new();
         let mut next = 0;
+        // with a throttle every request is spawned and waits for its place there
+        let max_in_flight = if self.throttle.is_some() { usize::MAX } else { self.max_in_flight };
         while next < plan.len() || !running.is_empty() {
-            while next < plan.len() && running.len() < self.max_in_flight {
+            while next < plan.len() && running.len() < max_in_flight {
                 let range = plan[next].clone();
                 let batch: Vec<String> = inputs[range.clone()].iter().map(|t| t.to_string()).collect();
-                let provider = self.provider.clone();
-                running.spawn(async move { (range, provider.embed(batch).await) });
+                let (provider, throttle, retry) = (self.provider.clone(), self.throttle.clone(), self.retry);
+                // the first request waits for the batch's turn on the budgets here, before
+                // the others take theirs
+                let mut permit = permit.take();
+                if let Some(p) = permit.as_mut() {
+                    p.wait_for_budget(estimate_tokens(&batch), turn.take()).await;
+                }
+                running.spawn(async move { (range, send(&provider, throttle.as_ref(), permit, retry, batch).await) });
                 next += 1;
             }
             let Some(done) = running.join_next().await else { break };
@@ -214,7 +282,64 @@ impl Embedder {
                 *slot = v;
             }
         }
+        if let Some(unused) = permit {
+            unused.cancel().await;
+        }
+        drop(turn);
         Ok(out)
+    }
+}
+
+/// One request through the throttle, tried again as the provider asks: a 429 after the wait
+/// it asked for, until [`RATE_LIMIT_PATIENCE`]; other transient failures as `retry` says.
+async fn send(
+    provider: &Provider,
+    throttle: Option<&Arc<Throttle>>,
+    mut permit: Option<Permit>,
+    retry: RetryPolicy,
+    inputs: Vec<String>,
+) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let Some(throttle) = throttle else { return Ok(provider.embed(inputs).await?.0) };
+    let tokens = estimate_tokens(&inputs);
+    let first = Instant::now();
+    let patience = first + RATE_LIMIT_PATIENCE;
+    let mut transient = 0;
+    loop {
+        let place = match permit.take() {
+            Some(p) => p,
+            None => throttle.acquire(tokens).await,
+        };
+        let started = Instant::now();
+        let result = provider.embed(inputs.clone()).await;
+        let error = match result {
+            Ok((vectors, counted)) => {
+                place.done(Outcome::Ok(started.elapsed(), counted)).await;
+                return Ok(vectors);
+            }
+            Err(EmbedError::Provider(e)) => e,
+            Err(other) => {
+                place.done(Outcome::Failed).await;
+                return Err(other);
+            }
+        };
+        if error.status() == Some(429) {
+            place.done(Outcome::RateLimited(error.retry_after())).await;
+            if Instant::now() < patience {
+                tracing::debug!(throttle = throttle.name(), "rate limited (429): trying again");
+                continue;
+            }
+        } else {
+            let timed_out = error.kind() == providers::ErrorKind::Timeout;
+            place.done(if timed_out { Outcome::TimedOut } else { Outcome::Failed }).await;
+            let wait = error.retry_after().unwrap_or_else(|| retry.backoff(transient));
+            if error.is_retryable() && transient < retry.max_retries && first.elapsed() + wait <= retry.max_elapsed {
+                transient += 1;
+                tracing::debug!(throttle = throttle.name(), error = %error, ?wait, "retrying");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        }
+        return Err(error.into());
     }
 }
 

@@ -26,12 +26,21 @@ pub struct Job {
     pub lock_namespace: i32,
     /// The API key, to scrub from anything recorded.
     pub secret: Option<String>,
+    /// Keep the rows (and embeddings) of chunks whose text did not change ([`super::reuse`]).
+    pub reuse: bool,
+    /// Set by the first batch of the run that fails, before its transaction is rolled back: no
+    /// batch claims rows after it (its rows would be taken again at once).
+    pub failed: std::sync::atomic::AtomicBool,
+    /// Held by a batch while its claim statement runs: two claims of one process running at
+    /// once could each lock queue rows of a key the other takes, and leave them queued to be
+    /// processed again (across processes that still happens, rarely, as with pgai's worker).
+    pub claiming: tokio::sync::Mutex<()>,
     pub stats: Arc<Stats>,
 }
 
 impl Job {
     /// Builds the job; an error says what in the configuration is unusable.
-    pub fn new(vectorizer: Vectorizer, embedder: Embedder, secret: Option<String>) -> Result<Job, String> {
+    pub fn new(vectorizer: Vectorizer, embedder: Embedder, secret: Option<String>, reuse: bool) -> Result<Job, String> {
         let config = &vectorizer.config;
         let chunker = match &config.chunking {
             ChunkingConfig::Character { separator, chunk_size, chunk_overlap, is_separator_regex, .. } => {
@@ -64,6 +73,9 @@ impl Job {
             batch_size,
             lock_namespace,
             secret,
+            reuse,
+            failed: Default::default(),
+            claiming: Default::default(),
             stats,
         })
     }

@@ -5,8 +5,9 @@
 //!
 //! Modules, in the order data flows: [`catalog`] and [`config`] (what to process),
 //! [`job`] (a vectorizer made ready: [`queries`], chunker, template, [`embed`]),
-//! [`vectorizer`] (its tasks), [`batch`] (one transaction), [`copy`] (the binary COPY
-//! encoder); around them [`secrets`], [`errors`], [`indexing`], [`stats`], [`shutdown`].
+//! [`vectorizer`] (its tasks), [`batch`] (one transaction; [`reuse`]: what changed),
+//! [`copy`] (the binary COPY encoder); around them [`throttle`] (requests in flight and rate
+//! limits), [`secrets`], [`errors`], [`indexing`], [`stats`], [`shutdown`].
 
 pub mod batch;
 pub mod catalog;
@@ -19,9 +20,11 @@ pub mod indexing;
 pub mod job;
 pub mod queries;
 pub mod reconnect;
+pub mod reuse;
 pub mod secrets;
 pub mod shutdown;
 pub mod stats;
+pub mod throttle;
 pub mod vectorizer;
 
 use catalog::Vectorizer;
@@ -70,6 +73,13 @@ pub struct WorkerOptions {
     pub progress_interval: Duration,
     /// The connections' application_name and the heartbeat's worker name.
     pub name: String,
+    /// Keep the embeddings of chunks whose text did not change (default); off: every queued
+    /// row is embedded again whole.
+    pub reuse_embeddings: bool,
+    /// Budgets of the provider's requests and tokens a minute, shared through the database by
+    /// every worker that uses the same provider endpoint and key name (a vectorizer's
+    /// processing config may set lower ones).
+    pub limits: throttle::Limits,
 }
 
 impl WorkerOptions {
@@ -85,6 +95,8 @@ impl WorkerOptions {
             http: None,
             progress_interval: Duration::from_secs(5),
             name: DEFAULT_NAME.to_string(),
+            reuse_embeddings: true,
+            limits: throttle::Limits::default(),
         }
     }
 }
@@ -234,7 +246,7 @@ async fn poll(
         }
         let id = v.id;
         let tasks = opts.concurrency.or(v.config.processing.concurrency()).unwrap_or(1);
-        let job = match prepare(&mut conn, v, opts, tasks).await {
+        let job = match prepare(&mut conn, pool, v, opts, tasks).await {
             Ok(job) => Arc::new(job),
             Err(message) => {
                 tracing::error!(vectorizer_id = id, "cannot process vectorizer {id}: {message}");
@@ -258,8 +270,15 @@ async fn poll(
     failure.map_or(Ok(()), Err)
 }
 
-/// The job of vectorizer `v`: its API key, embedder, chunker, template and statements.
-async fn prepare(conn: &mut PgConnection, v: Vectorizer, opts: &WorkerOptions, tasks: usize) -> Result<Job, String> {
+/// The job of vectorizer `v`: its API key, embedder (with the provider's throttle), chunker,
+/// template and statements.
+async fn prepare(
+    conn: &mut PgConnection,
+    pool: &PgPool,
+    v: Vectorizer,
+    opts: &WorkerOptions,
+    tasks: usize,
+) -> Result<Job, String> {
     let embedding = &v.config.embedding;
     let secret = match embedding.api_key_name() {
         Some(name) => secrets::lookup(conn, &opts.env, name).await,
@@ -272,8 +291,48 @@ async fn prepare(conn: &mut PgConnection, v: Vectorizer, opts: &WorkerOptions, t
         ));
     }
     let http = opts.http.clone().unwrap_or_else(providers::HttpClient::shared);
-    let embedder = Embedder::new(embedding, secret.clone(), http, tasks);
-    Job::new(v, embedder, secret)
+    let limits = opts.limits.min(v.config.processing.limits());
+    // the database shares the budgets when this extension version has the function for it
+    let shared = if limits.is_none() {
+        None
+    } else {
+        let has: bool = sqlx::query_scalar(
+            "select pg_catalog.to_regprocedure('ai_extra.rate_limit_reserve(text, float8, float8, float8)') is not null",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap_or(false);
+        if !has {
+            tracing::warn!(
+                vectorizer_id = v.id,
+                "the ai extension has no shared rate budget (ai_extra.rate_limit_reserve): this worker budgets alone"
+            );
+        }
+        has.then_some(pool)
+    };
+    let throttle = throttle::Throttle::get(&throttle_name(embedding), limits, shared);
+    let embedder = Embedder::new(embedding, secret.clone(), http, Some(throttle), tasks);
+    Job::new(v, embedder, secret, opts.reuse_embeddings)
+}
+
+/// The throttle of a provider endpoint and key name (their names only: never the key).
+fn throttle_name(config: &EmbeddingConfig) -> String {
+    match config {
+        EmbeddingConfig::OpenAi { base_url, api_key_name, .. } => format!(
+            "openai {} {}",
+            base_url.as_deref().unwrap_or(providers::openai::DEFAULT_BASE_URL).trim_end_matches('/'),
+            api_key_name.as_deref().unwrap_or("OPENAI_API_KEY")
+        ),
+        EmbeddingConfig::VoyageAi { base_url, api_key_name, .. } => format!(
+            "voyageai {} {}",
+            base_url.as_deref().unwrap_or("https://api.voyageai.com/v1").trim_end_matches('/'),
+            api_key_name.as_deref().unwrap_or("VOYAGE_API_KEY")
+        ),
+        EmbeddingConfig::Ollama { base_url, .. } => {
+            format!("ollama {}", base_url.as_deref().unwrap_or("http://localhost:11434").trim_end_matches('/'))
+        }
+        EmbeddingConfig::SentenceTransformers { model, .. } => format!("local {model}"),
+    }
 }
 
 /// Whether the provider refuses requests without a key (OpenAI's own API, Voyage AI);

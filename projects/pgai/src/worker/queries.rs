@@ -16,23 +16,32 @@ pub struct Queries {
     ///    several times;
     /// 3. `dequeued`: deletes every queue row of those keys that no other transaction holds
     ///    (a held duplicate stays queued and is simply processed again later);
-    /// 4. `cleared`: deletes the keys' old chunks from the target;
     ///
-    ///    (3 and 4 find their rows key by key, in `LATERAL ... OFFSET 0` subqueries the
-    ///    planner cannot flatten: a target table that grew since it was last analyzed would
-    ///    otherwise get a hash join over a sequential scan of the whole table, per batch.)
-    /// 5. the result: one row per locked key with its current source row, locked
+    ///    (3 finds its rows key by key, in a `LATERAL ... OFFSET 0` subquery the planner cannot
+    ///    flatten: a queue that grew since it was last analyzed would otherwise get a hash join
+    ///    over a sequential scan of the whole table, per batch.)
+    /// 4. the result: one row per locked key with its current source row, locked
     ///    `FOR KEY SHARE` so that it cannot be deleted before the new chunks are committed
-    ///    (their foreign key needs it); `found` is null for a row deleted since it was queued.
-    ///    With no locked key, a single row with null key tells how many rows were selected.
+    ///    (their foreign key needs it); `found` is null for a row deleted since it was queued;
+    ///    and the key's chunks in the target (`embedding_uuid`s and the SHA-256 of each chunk's
+    ///    text, in `chunk_seq` order), so that a chunk whose text did not change keeps its
+    ///    embedding. With no locked key, a single row with null key tells how many rows were
+    ///    selected.
     ///
     /// Columns: `selected` (int8), the key columns, `found` (bool), the chunk column as text,
-    /// then [`Queries::columns`] as text.
+    /// then [`Queries::columns`] as text, then the old chunks' `uuid[]` and `bytea[]`.
     pub claim: String,
     /// `COPY <target> (<keys>, chunk_seq, chunk, embedding) FROM STDIN (FORMAT binary)`.
     pub copy: String,
     /// `COPY <queue> (<keys>) FROM STDIN (FORMAT binary)`: puts refused keys back.
     pub requeue: String,
+    /// Deletes target rows by `embedding_uuid` (`$1 uuid[]`).
+    pub delete_chunks: String,
+    /// How many of the target rows `$1 uuid[]` exist now.
+    pub count_chunks: String,
+    /// Moves target rows `$1 uuid[]` to `chunk_seq`s `$2 int4[]` (two statements: through
+    /// negative numbers, so that no two rows of a key share a `chunk_seq` on the way).
+    pub move_chunks: [String; 2],
     /// How many key columns the claim returns (after `selected`).
     pub key_columns: usize,
     /// The source columns the formatting template uses besides the chunk, in result order.
@@ -64,18 +73,19 @@ impl Queries {
                 delete from {queue} where ctid = any(array(\
                     select x.ctid from locked l cross join lateral (\
                         select q.ctid from {queue} q where {join_ql} offset 0 for update skip locked) x))\
-            ), cleared as (\
-                delete from {target} where ctid = any(array(\
-                    select x.ctid from locked l cross join lateral (\
-                        select t.ctid from {target} t where {join_tl} offset 0) x))\
             ) \
-            select n.selected, {l_keys}, s.found, s.chunk{s_extra} \
+            select n.selected, {l_keys}, s.found, s.chunk{s_extra}, o.uuids, o.hashes \
             from (select pg_catalog.count(*) as selected from selected) n \
             left join locked l on true \
             left join lateral (\
                 select true as found, s.{chunk_column}::pg_catalog.text as chunk{extra} \
                 from {source} s where {join_sl} for key share\
-            ) s on true",
+            ) s on true \
+            left join lateral (\
+                select pg_catalog.array_agg(t.embedding_uuid order by t.chunk_seq) as uuids, \
+                       pg_catalog.array_agg(pg_catalog.sha256(pg_catalog.convert_to(t.chunk, 'UTF8')) order by t.chunk_seq) as hashes \
+                from {target} t where {join_tl}\
+            ) o on true",
             keys = keys.join(", "),
             k_keys = list("k."),
             l_keys = list("l."),
@@ -92,7 +102,18 @@ impl Queries {
         let copy =
             format!("copy {target} ({}, chunk_seq, chunk, embedding) from stdin with (format binary)", keys.join(", "));
         let requeue = format!("copy {queue} ({}) from stdin with (format binary)", keys.join(", "));
-        Queries { claim, copy, requeue, key_columns: keys.len(), columns }
+        let delete_chunks = format!("delete from {target} where embedding_uuid = any($1::pg_catalog.uuid[])");
+        let count_chunks =
+            format!("select pg_catalog.count(*) from {target} where embedding_uuid = any($1::pg_catalog.uuid[])");
+        let move_chunks = [
+            format!("update {target} set chunk_seq = -1 - chunk_seq where embedding_uuid = any($1::pg_catalog.uuid[])"),
+            format!(
+                "update {target} t set chunk_seq = m.seq \
+                 from rows from (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.int4[])) m(id, seq) \
+                 where t.embedding_uuid = m.id"
+            ),
+        ];
+        Queries { claim, copy, requeue, delete_chunks, count_chunks, move_chunks, key_columns: keys.len(), columns }
     }
 }
 
@@ -129,7 +150,11 @@ mod tests {
         assert_eq!(q.key_columns, 2);
         assert!(q.claim.contains("concat_ws('|', 'a', k.\"a\", 'it''s', k.\"it's\")"), "{}", q.claim);
         assert!(q.claim.contains("s.\"title\"::pg_catalog.text as c0"), "{}", q.claim);
-        assert!(q.claim.contains("select n.selected, l.\"a\", l.\"it's\", s.found, s.chunk, s.c0 "), "{}", q.claim);
+        assert!(
+            q.claim.contains("select n.selected, l.\"a\", l.\"it's\", s.found, s.chunk, s.c0, o.uuids, o.hashes "),
+            "{}",
+            q.claim
+        );
         assert_eq!(
             q.copy,
             "copy \"public\".\"docs_embedding_store\" (\"a\", \"it's\", chunk_seq, chunk, embedding) from stdin with (format binary)"

@@ -1,6 +1,7 @@
 //! Counters of one vectorizer's run, the progress line logged during long runs, and the
 //! summary logged at the end.
 
+use super::throttle::Throttle;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ pub struct Stats {
     started: Instant,
     items: AtomicU64,
     chunks: AtomicU64,
+    reused: AtomicU64,
     batches: AtomicU64,
     errors: AtomicU64,
 }
@@ -24,6 +26,8 @@ pub struct Report {
     pub items: u64,
     /// Chunks written to the target table.
     pub chunks: u64,
+    /// Chunks whose text did not change: kept with their embedding, not sent to the provider.
+    pub reused: u64,
     pub batches: u64,
     /// Batches that failed.
     pub errors: u64,
@@ -47,14 +51,16 @@ impl Stats {
             started: Instant::now(),
             items: AtomicU64::new(0),
             chunks: AtomicU64::new(0),
+            reused: AtomicU64::new(0),
             batches: AtomicU64::new(0),
             errors: AtomicU64::new(0),
         }
     }
 
-    pub fn add_batch(&self, items: usize, chunks: usize) {
+    pub fn add_batch(&self, items: usize, chunks: usize, reused: usize) {
         self.items.fetch_add(items as u64, Ordering::Relaxed);
         self.chunks.fetch_add(chunks as u64, Ordering::Relaxed);
+        self.reused.fetch_add(reused as u64, Ordering::Relaxed);
         self.batches.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -67,6 +73,7 @@ impl Stats {
             vectorizer_id: self.vectorizer_id,
             items: self.items.load(Ordering::Relaxed),
             chunks: self.chunks.load(Ordering::Relaxed),
+            reused: self.reused.load(Ordering::Relaxed),
             batches: self.batches.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
             elapsed: self.started.elapsed(),
@@ -74,8 +81,10 @@ impl Stats {
     }
 }
 
-/// Logs a progress line every `every` while the returned guard lives.
-pub fn progress(stats: Arc<Stats>, every: Duration) -> ProgressGuard {
+/// Logs a progress line every `every` while the returned guard lives; with the `throttle` of
+/// the vectorizer's provider, its requests in flight and 429s (the endpoint's, all vectorizers
+/// that send there counted).
+pub fn progress(stats: Arc<Stats>, every: Duration, throttle: Option<Arc<Throttle>>) -> ProgressGuard {
     let handle = tokio::spawn(async move {
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         let mut last = stats.report();
@@ -83,18 +92,29 @@ pub fn progress(stats: Arc<Stats>, every: Duration) -> ProgressGuard {
             tick.tick().await;
             let now = stats.report();
             let window = (now.elapsed - last.elapsed).as_secs_f64().max(1e-9);
+            let rate = (now.chunks - last.chunks) as f64 / window;
+            let (in_flight_limit, rate_limited) = throttle.as_ref().map_or((0, 0), |t| (t.limit(), t.rate_limited()));
             tracing::info!(
                 vectorizer_id = now.vectorizer_id,
                 items = now.items,
                 chunks = now.chunks,
-                chunks_per_second = ((now.chunks - last.chunks) as f64 / window).round(),
+                reused = now.reused,
+                chunks_per_second = rate.round(),
                 errors = now.errors,
-                "vectorizer {}: {} items, {} chunks so far ({:.0} chunks/s), {} errors",
+                in_flight_limit,
+                rate_limited,
+                "vectorizer {}: {} items, {} chunks so far ({:.0} chunks/s), {} unchanged kept, {} errors{}",
                 now.vectorizer_id,
                 now.items,
                 now.chunks,
-                (now.chunks - last.chunks) as f64 / window,
+                rate,
+                now.reused,
                 now.errors,
+                match &throttle {
+                    Some(_) =>
+                        format!("; up to {in_flight_limit} requests in flight, {rate_limited} rate limited (429)"),
+                    None => String::new(),
+                },
             );
             last = now;
         }
@@ -122,17 +142,19 @@ pub fn log_summary(r: &Report) {
         vectorizer_id = r.vectorizer_id,
         items = r.items,
         chunks = r.chunks,
+        reused = r.reused,
         batches = r.batches,
         errors = r.errors,
         seconds = r.elapsed.as_secs_f64(),
         chunks_per_second = r.chunks_per_second().round(),
-        "vectorizer {}: {} items, {} chunks in {:.2} s ({:.0} items/s, {:.0} chunks/s), {} errors",
+        "vectorizer {}: {} items, {} chunks in {:.2} s ({:.0} items/s, {:.0} chunks/s), {} unchanged chunks kept, {} errors",
         r.vectorizer_id,
         r.items,
         r.chunks,
         r.elapsed.as_secs_f64(),
         r.items_per_second(),
         r.chunks_per_second(),
+        r.reused,
         r.errors,
     );
 }

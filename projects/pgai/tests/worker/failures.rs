@@ -58,7 +58,7 @@ async fn a_429_with_retry_after_is_waited_for() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn persistent_server_errors_are_recorded_and_nothing_is_lost() {
     let (db, fake, id) = setup("f500", 120, "text-embedding-3-small", 4).await;
-    // Let two batches through, then fail every request (retries included).
+    // Let two requests through, then fail every request (retries included).
     let mut n = 0;
     fake.set_fault(move |_| {
         n += 1;
@@ -67,8 +67,10 @@ async fn persistent_server_errors_are_recorded_and_nothing_is_lost() {
     });
     let err = run(once(&db)).await.unwrap_err();
     assert!(err.to_string().contains("HTTP 500"), "{err}");
-    assert_eq!(db.queued(id).await, 20, "the failed batch's 20 keys are queued again");
-    assert_eq!(db.scalar_i64("select count(*) from f_embedding_store").await, 100);
+    // batches of 50, 50 and 20 keys run at once: the one whose request came third failed
+    let queued = db.queued(id).await;
+    assert!(queued == 20 || queued == 50, "the failed batch's keys are queued again: {queued}");
+    assert_eq!(db.scalar_i64("select count(*) from f_embedding_store").await, 120 - queued);
     let errors = db.errors().await;
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].0, "embedding provider failed");

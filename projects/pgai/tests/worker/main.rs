@@ -11,3 +11,4 @@ mod local;
 mod pg_faults;
 mod pipeline;
 mod provider_faults;
+mod throttling;

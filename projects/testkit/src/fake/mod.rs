@@ -85,6 +85,24 @@ impl Fake {
         self
     }
 
+    /// Answers 429 past `per_minute` requests a minute (a bucket of a minute's worth, refilled
+    /// continuously, starting with `burst` requests), with a `Retry-After` in whole seconds
+    /// and `body` as the answer: how Voyage AI and others rate-limit. Replaces the fault closure.
+    pub fn limit_requests_per_minute(&self, per_minute: f64, burst: f64, body: Value) -> &Self {
+        let mut bucket = (burst, std::time::Instant::now());
+        self.set_fault(move |_| {
+            let now = std::time::Instant::now();
+            bucket.0 = (bucket.0 + now.duration_since(bucket.1).as_secs_f64() * per_minute / 60.0).min(per_minute);
+            bucket.1 = now;
+            if bucket.0 >= 1.0 {
+                bucket.0 -= 1.0;
+                return None;
+            }
+            let wait = ((1.0 - bucket.0) * 60.0 / per_minute).ceil().max(1.0);
+            Some(Reply::json(429, body.clone()).header("retry-after", format!("{wait}")))
+        })
+    }
+
     /// Removes queued faults and the fault closure.
     pub fn clear_faults(&self) {
         self.faults.queue.lock().unwrap().clear();
