@@ -17,6 +17,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Install or upgrade the vectorizer catalog (schema ai) in a database that has pgvector
+    #[command(long_about = INSTALL_ABOUT)]
+    Install(InstallArgs),
     /// Work with vectorizers (created in the database with ai.create_vectorizer)
     Vectorizer {
         #[command(subcommand)]
@@ -29,6 +32,42 @@ pub enum VectorizerCommand {
     /// Run a vectorizer worker: embed the rows queued by the vectorizers of a database
     #[command(long_about = WORKER_ABOUT)]
     Worker(WorkerArgs),
+}
+
+const INSTALL_ABOUT: &str = "\
+Install or upgrade the vectorizer catalog in a database: schema ai with ai.create_vectorizer and
+everything around it (pgai 0.12's interface), as plain SQL and PL/pgSQL. It needs PostgreSQL 15
+or later with pgvector, and no extension of its own: it works on managed PostgreSQL services
+(RDS, Cloud SQL, Azure, Supabase, Neon) that only allow their own list of extensions. Then run
+`pgai vectorizer worker` anywhere to embed what the vectorizers queue.
+
+Run it as the database's owner (or the role that installed the catalog): the catalog belongs to
+that role. The vector extension is created when missing and the role may create it.
+
+Everything happens in one transaction. Installing the same version again changes nothing
+(exit 0; with --strict, exit 1); an older pgai never downgrades a newer catalog; two installs at
+once run one after the other.
+
+Exit status: 0 when the catalog is at this version, 1 on an error, 2 on a usage error.";
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// PostgreSQL connection URL of the database to install into
+    #[arg(short = 'd', long, env = "PGAI_DB_URL", default_value = pgai::worker::DEFAULT_DB_URL,
+          hide_env_values = true, value_name = "URL")]
+    pub db_url: String,
+
+    /// Fail (exit 1) when this version is installed already
+    #[arg(long)]
+    pub strict: bool,
+
+    /// The schema to create the vector extension in, when the database lacks it
+    #[arg(long, value_name = "SCHEMA")]
+    pub vector_extension_schema: Option<String>,
+
+    /// Log level
+    #[arg(long, env = "PGAI_LOG_LEVEL", value_enum, ignore_case = true, default_value = "info")]
+    pub log_level: LogLevel,
 }
 
 const WORKER_ABOUT: &str = "\
@@ -181,7 +220,9 @@ mod tests {
             "json",
         ])
         .unwrap();
-        let Command::Vectorizer { command: VectorizerCommand::Worker(args) } = cli.command;
+        let Command::Vectorizer { command: VectorizerCommand::Worker(args) } = cli.command else {
+            panic!("not worker")
+        };
         let o = args.options();
         assert_eq!(o.db_url, "postgres://x@h/db");
         assert_eq!(o.vectorizer_ids, [1, 3]);

@@ -3,7 +3,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, VectorizerCommand, WorkerArgs};
+use cli::{Cli, Command, InstallArgs, VectorizerCommand, WorkerArgs};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -14,6 +14,41 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Vectorizer { command: VectorizerCommand::Worker(args) } => worker(&args, dotenv),
+        Command::Install(args) => install(&args),
+    }
+}
+
+fn install(args: &InstallArgs) -> ExitCode {
+    pgai::logging::init(args.log_level, pgai::logging::LogFormat::Text);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let options = pgai::install::InstallOptions {
+        strict: args.strict,
+        vector_extension_schema: args.vector_extension_schema.clone(),
+    };
+    let version = pgai::install::CATALOG_VERSION;
+    match runtime.block_on(pgai::install::install(&args.db_url, &options)) {
+        Ok(pgai::install::Outcome::Installed { from: Some(from), elapsed }) => {
+            tracing::info!(from = %from, to = version, seconds = elapsed.as_secs_f64(), "pgai {version} installed (upgraded from {from})");
+            ExitCode::SUCCESS
+        }
+        Ok(pgai::install::Outcome::Installed { from: None, elapsed }) => {
+            tracing::info!(to = version, seconds = elapsed.as_secs_f64(), "pgai {version} installed");
+            ExitCode::SUCCESS
+        }
+        Ok(pgai::install::Outcome::AlreadyInstalled) => {
+            tracing::info!(version, "pgai {version} is installed already: nothing to do");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -152,7 +152,7 @@ pub async fn run(opts: WorkerOptions, shutdown: Shutdown) -> Result<Summary, Wor
         .map_err(|e| WorkerError::Url(e.to_string()))?
         .application_name(&opts.name)
         .disable_statement_logging();
-    let target = describe(&connect);
+    let target = crate::connect::describe(&connect);
     // One connection first, for its error: the pool would retry a refused connection until
     // its acquire timeout and then only say that it timed out.
     let first = PgConnection::connect_with(&connect).await.map_err(|e| connect_error(&target, e))?;
@@ -347,26 +347,6 @@ fn needs_key(config: &EmbeddingConfig) -> bool {
     }
 }
 
-/// `database "db" at host:port` (never the password).
-fn describe(o: &PgConnectOptions) -> String {
-    let host = o.get_host();
-    let place = match o.get_socket() {
-        Some(dir) => format!("socket {}/.s.PGSQL.{}", dir.display(), o.get_port()),
-        None if host.starts_with('/') => format!("socket {host}"),
-        None => format!("{host}:{}", o.get_port()),
-    };
-    match o.get_database() {
-        Some(db) => format!("database \"{db}\" at {place}"),
-        None => format!("the database at {place}"),
-    }
-}
-
 fn connect_error(target: &str, e: sqlx::Error) -> WorkerError {
-    let reason = match &e {
-        sqlx::Error::Io(io) => io.to_string(),
-        sqlx::Error::Database(db) => db.message().to_string(),
-        sqlx::Error::PoolTimedOut => "timed out".to_string(),
-        other => other.to_string(),
-    };
-    WorkerError::Connect { target: target.to_string(), reason }
+    WorkerError::Connect { target: target.to_string(), reason: crate::connect::failure_reason(&e) }
 }
