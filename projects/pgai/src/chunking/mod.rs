@@ -54,6 +54,8 @@ impl Sizes {
 pub enum Chunker {
     Character(CharacterSplitter),
     Recursive(RecursiveSplitter),
+    /// pgai's `chunking_none`: the text is one chunk (none when it is blank).
+    Whole,
 }
 
 impl Chunker {
@@ -83,6 +85,8 @@ impl Chunker {
         match self {
             Self::Character(c) => c.split(text),
             Self::Recursive(r) => r.split(text),
+            Self::Whole if text.trim().is_empty() => Vec::new(),
+            Self::Whole => vec![text.to_string()],
         }
     }
 }
@@ -90,6 +94,12 @@ impl Chunker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_keeps_the_text_as_one_chunk() {
+        assert_eq!(Chunker::Whole.split("a\n\nb"), vec!["a\n\nb".to_string()]);
+        assert!(Chunker::Whole.split(" \n").is_empty());
+    }
 
     const PGAI_SEPARATORS: [&str; 7] = ["\n\n", "\n", ".", "?", "!", " ", ""];
 

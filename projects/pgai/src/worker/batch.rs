@@ -19,10 +19,12 @@
 //! are back, nothing half-written remains. A crash does the same (the server rolls back).
 //! The split lets a worker [`prepare`] more batches while others are written.
 
+use super::catalog::Destination;
 use super::copy::{encode_field, CopyWriter};
 use super::embed::EmbedError;
 use super::errors::{self, ErrorRecord};
 use super::job::Job;
+use super::loading::{self, Content};
 use super::reuse::{self, OldChunk, Plan};
 use super::throttle::{Permit, Turn};
 use crate::formatting::TemplateError;
@@ -69,6 +71,9 @@ pub struct Done {
     pub chunks: usize,
     pub reused: usize,
     pub rejected: Vec<Rejected>,
+    /// Rows that could not be loaded (queued again for later, or moved to the failed queue;
+    /// recorded in `ai.vectorizer_errors`), with why.
+    pub load_failures: Vec<String>,
 }
 
 /// A row whose chunks the target table refused (a constraint, a value out of range): the
@@ -112,7 +117,8 @@ pub async fn prepare(
     }
     let mut tx = pool.begin().await?;
     match claim_chunk_embed(&mut tx, job, permit, turn).await {
-        Ok(Stage::Ready { claimed, chunks, plan, embeddings }) => {
+        Ok(Stage::Ready(ready)) => {
+            let Ready { claimed, chunks, plan, embeddings } = *ready;
             Ok(Claim::Ready(Box::new(Prepared { tx, claimed, chunks, plan, embeddings })))
         }
         Ok(Stage::Empty) => {
@@ -140,12 +146,14 @@ enum Stage {
     Busy,
     /// Another batch of the run failed: these rows may be the ones it gave back.
     Abandoned,
-    Ready {
-        claimed: Claimed,
-        chunks: Chunks,
-        plan: Plan,
-        embeddings: Vec<Vec<f32>>,
-    },
+    Ready(Box<Ready>),
+}
+
+struct Ready {
+    claimed: Claimed,
+    chunks: Chunks,
+    plan: Plan,
+    embeddings: Vec<Vec<f32>>,
 }
 
 async fn claim_chunk_embed(
@@ -154,6 +162,22 @@ async fn claim_chunk_embed(
     permit: Option<Permit>,
     turn: Option<Turn>,
 ) -> Result<Stage, BatchError> {
+    // a vectorizer disabled (or dropped) meanwhile is left alone from its next batch on, as
+    // pgai's worker does
+    if job.vectorizer.lib_layout {
+        let disabled: Option<bool> =
+            sqlx::query_scalar("select v.disabled from ai.vectorizer v where v.id operator(pg_catalog.=) $1")
+                .bind(job.id())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if disabled != Some(false) {
+            if let Some(p) = permit {
+                p.cancel().await;
+            }
+            tracing::info!(vectorizer_id = job.id(), "the vectorizer is disabled or gone: not processed");
+            return Ok(Stage::Empty);
+        }
+    }
     // 1. queue -> source rows (and the chunks the target has for them)
     let claimed = claim(tx, job).await?;
     // a failed batch sets the flag before it rolls back: a claim that got its rows sees it
@@ -173,7 +197,13 @@ async fn claim_chunk_embed(
     // 2. source rows -> chunks
     let chunks = chunk(job, &claimed.rows)?;
     // 3. what changed
-    let old: Vec<&[OldChunk]> = claimed.rows.iter().map(|r| r.old.as_slice()).collect();
+    // a row that could not be loaded keeps what it has: its old chunks stay
+    let old: Vec<&[OldChunk]> = claimed
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| if chunks.failures.iter().any(|(f, _)| *f == i) { &[][..] } else { r.old.as_slice() })
+        .collect();
     let plan = reuse::plan(&old, &chunks.texts, &chunks.origin, job.reuse);
     // 4. chunks -> embeddings
     let texts: Vec<String> = plan.embed.iter().map(|&i| chunks.texts[i].clone()).collect();
@@ -188,7 +218,7 @@ async fn claim_chunk_embed(
             .await
             .map_err(|error| BatchError::Embed { error, items: claimed.items })?
     };
-    Ok(Stage::Ready { claimed, chunks, plan, embeddings })
+    Ok(Stage::Ready(Box::new(Ready { claimed, chunks, plan, embeddings })))
 }
 
 /// Steps 5 and 6: writes the batch and commits. On an error the transaction is rolled back.
@@ -196,7 +226,18 @@ async fn claim_chunk_embed(
 pub async fn finish(batch: Prepared, job: &Job, copy: &mut CopyWriter) -> Result<Done, BatchError> {
     let Prepared { mut tx, claimed, chunks, plan, embeddings } = batch;
     let out = Output { job, rows: &claimed.rows, chunks: &chunks, new: &plan.embed, embeddings: &embeddings };
-    let rejected = match write_all(&mut tx, &plan, &out, copy).await {
+    let written = match &job.vectorizer.destination {
+        Destination::Table(_) => write_all(&mut tx, &plan, &out, copy).await,
+        Destination::Column(_) => write_column(&mut tx, &out).await.map(|()| Some(Vec::new())),
+    };
+    let written = match written {
+        Ok(w) => match load_failures(&mut tx, job, &claimed.rows, &chunks.failures).await {
+            Ok(()) => Ok(w),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    let rejected = match written {
         Ok(rejected) => rejected,
         Err(e) => {
             let e = match e {
@@ -229,7 +270,94 @@ pub async fn finish(batch: Prepared, job: &Job, copy: &mut CopyWriter) -> Result
         return Err(e.into());
     }
     let written = plan.embed.iter().filter(|&&i| !rejected.iter().any(|r| r.row == chunks.origin[i].0)).count();
-    Ok(Done { items: claimed.items, chunks: written, reused: plan.keep.len(), rejected })
+    let load_failures = chunks.failures.into_iter().map(|(_, reason)| reason).collect();
+    Ok(Done { items: claimed.items, chunks: written, reused: plan.keep.len(), rejected, load_failures })
+}
+
+/// Step 5 for a column destination: each row's embedding (its one chunk's; NULL for a row
+/// without text) goes into the source row, in one statement. Rows that could not be loaded keep
+/// theirs. The update does not queue the rows again: the vectorizer's trigger ignores changes
+/// of embedding columns.
+async fn write_column(tx: &mut PgConnection, out: &Output<'_>) -> Result<(), sqlx::Error> {
+    let Some(sql) = &out.job.queries.update_column else { return Ok(()) };
+    let failed = |r: usize| out.chunks.failures.iter().any(|(f, _)| *f == r);
+    let rows: Vec<usize> = (0..out.rows.len()).filter(|&r| !failed(r)).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut vectors: Vec<Option<String>> = vec![None; out.rows.len()];
+    for (n, embedding) in out.embeddings.iter().enumerate() {
+        let row = out.row_of(n);
+        if vectors[row].is_none() {
+            vectors[row] = Some(vector_text(embedding));
+        }
+    }
+    let mut query = sqlx::query(sql);
+    for k in 0..out.job.queries.key_columns {
+        query = query.bind(rows.iter().map(|&r| out.rows[r].key_text[k].clone()).collect::<Vec<String>>());
+    }
+    query = query.bind(rows.iter().map(|&r| vectors[r].take()).collect::<Vec<Option<String>>>());
+    query.execute(&mut *tx).await.map(|_| ())
+}
+
+/// pgvector's text form: `[1,2.5,-3]`.
+fn vector_text(v: &[f32]) -> String {
+    let mut s = String::with_capacity(v.len() * 10 + 2);
+    s.push('[');
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&x.to_string());
+    }
+    s.push(']');
+    s
+}
+
+/// Rows that could not be loaded: each goes back to the queue with one more attempt and a
+/// retry time 3 minutes per attempt away, or, after `loading.retries` attempts, to the failed
+/// queue; each failure is recorded (`loading failed`, as pgai's worker does), in the batch's
+/// transaction.
+async fn load_failures(
+    tx: &mut PgConnection,
+    job: &Job,
+    rows: &[SourceRow],
+    failures: &[(usize, String)],
+) -> Result<(), sqlx::Error> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let q = &job.queries;
+    let loading = job.vectorizer.config.loading.as_ref();
+    let max = loading.map_or(super::config::DEFAULT_LOADING_RETRIES, |l| l.retries());
+    type Failures<'a> = Vec<&'a (usize, String)>;
+    let (give_up, again): (Failures, Failures) =
+        failures.iter().partition(|(r, _)| i64::from(rows[*r].retries) >= max && q.fail.is_some());
+    let keys = |which: &[&(usize, String)], k: usize| {
+        which.iter().map(|(r, _)| rows[*r].key_text[k].clone()).collect::<Vec<String>>()
+    };
+    if let (Some(sql), false) = (&q.retry, again.is_empty()) {
+        let mut query = sqlx::query(sql);
+        for k in 0..q.key_columns {
+            query = query.bind(keys(&again, k));
+        }
+        query = query.bind(again.iter().map(|(r, _)| rows[*r].retries + 1).collect::<Vec<i32>>());
+        query.execute(&mut *tx).await?;
+    }
+    if let (Some(sql), false) = (&q.fail, give_up.is_empty()) {
+        let mut query = sqlx::query(sql);
+        for k in 0..q.key_columns {
+            query = query.bind(keys(&give_up, k));
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let loader = loading.map_or("column", |l| l.kind());
+    for (r, reason) in failures {
+        let retryable = !give_up.iter().any(|(g, _)| g == r);
+        let record = ErrorRecord::loading(loader, reason, retryable);
+        errors::record(tx, job.id(), &record, job.secret.as_deref()).await?;
+    }
+    Ok(())
 }
 
 /// SQLSTATE of a unique violation: in the target, only another worker's rows for the same key
@@ -271,12 +399,16 @@ async fn write_all(
 pub struct SourceRow {
     /// The key columns, encoded as binary COPY fields.
     pub key: Vec<u8>,
-    /// The chunk column as text (`None`: NULL).
-    pub text: Option<String>,
+    /// The loaded column (`None`: NULL).
+    pub content: Option<Content>,
     /// The template's other columns as text, in [`Queries::columns`](super::queries::Queries::columns) order.
     pub columns: Vec<Option<String>>,
     /// The chunks the target has for the key, in `chunk_seq` order.
     pub old: Vec<OldChunk>,
+    /// Failed loadings of the key so far (0.10's queues).
+    pub retries: i32,
+    /// The key columns as text, for the statements that take keys as text arrays.
+    pub key_text: Vec<String>,
 }
 
 /// What the claim statement returned.
@@ -314,7 +446,11 @@ pub async fn claim(tx: &mut PgConnection, job: &Job) -> Result<Claimed, sqlx::Er
             let bytes = value.as_bytes().map_err(sqlx::Error::Decode)?;
             encode_field(&mut key, Some(bytes));
         }
-        let text = r.try_get::<Option<String>, _>(found_at + 1)?;
+        let content = if job.vectorizer.source_is_bytea {
+            r.try_get::<Option<Vec<u8>>, _>(found_at + 1)?.map(Content::Bytes)
+        } else {
+            r.try_get::<Option<String>, _>(found_at + 1)?.map(Content::Text)
+        };
         let columns =
             (0..q.columns.len()).map(|i| r.try_get::<Option<String>, _>(found_at + 2 + i)).collect::<Result<_, _>>()?;
         let old_at = found_at + 2 + q.columns.len();
@@ -325,7 +461,9 @@ pub async fn claim(tx: &mut PgConnection, job: &Job) -> Result<Claimed, sqlx::Er
             .zip(hashes)
             .map(|(u, h)| OldChunk { uuid: u.into_bytes(), hash: h.try_into().unwrap_or([0; 32]) })
             .collect();
-        claimed.rows.push(SourceRow { key, text, columns, old });
+        let retries = r.try_get::<Option<i32>, _>(old_at + 2)?.unwrap_or(0);
+        let key_text = r.try_get::<Vec<String>, _>(old_at + 3)?;
+        claimed.rows.push(SourceRow { key, content, columns, old, retries, key_text });
     }
     Ok(claimed)
 }
@@ -337,16 +475,26 @@ pub struct Chunks {
     pub texts: Vec<String>,
     /// For each text: its row (index into the batch's rows) and `chunk_seq` (from 0).
     pub origin: Vec<(usize, i32)>,
+    /// Rows that could not be loaded, and why.
+    pub failures: Vec<(usize, String)>,
 }
 
-/// Step 2: chunks every row's text and formats each chunk. A NULL or blank text has no
-/// chunks (its old chunks are simply gone). A NULL template column renders as `None`, as
-/// Python's `str(None)` does in pgai.
+/// Step 2: loads every row's text ([`loading::load`]), chunks it and formats each chunk. A
+/// NULL or blank text has no chunks (its old chunks are simply gone). A NULL template column
+/// renders as `None`, as Python's `str(None)` does in pgai.
 pub fn chunk(job: &Job, rows: &[SourceRow]) -> Result<Chunks, TemplateError> {
     let mut out = Chunks::default();
+    let config = &job.vectorizer.config;
     for (r, row) in rows.iter().enumerate() {
-        let Some(text) = &row.text else { continue };
-        for (seq, piece) in job.chunker.split(text).into_iter().enumerate() {
+        let text = match loading::load(row.content.as_ref(), config.loading.as_ref(), config.parsing) {
+            Ok(Some(text)) => text,
+            Ok(None) => continue,
+            Err(reason) => {
+                out.failures.push((r, reason));
+                continue;
+            }
+        };
+        for (seq, piece) in job.chunker.split(&text).into_iter().enumerate() {
             let formatted = if job.template_is_chunk {
                 piece
             } else {

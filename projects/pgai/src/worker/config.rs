@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-/// The parts of `ai.vectorizer.config` the worker uses.
+/// The parts of `ai.vectorizer.config` the worker uses. Two layouts: pgai 0.7's (the text
+/// column in `chunking.chunk_column`, the target table in the catalog row) and pgai 0.10's and
+/// later (`loading`, `parsing`, `destination`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct VectorizerConfig {
     pub embedding: EmbeddingConfig,
@@ -13,6 +15,82 @@ pub struct VectorizerConfig {
     pub formatting: FormattingConfig,
     #[serde(default)]
     pub processing: ProcessingConfig,
+    #[serde(default)]
+    pub loading: Option<LoadingConfig>,
+    #[serde(default)]
+    pub parsing: Option<ParsingConfig>,
+    #[serde(default)]
+    pub destination: Option<DestinationConfig>,
+}
+
+/// What the worker embeds from a row: a column's text or bytes, or the document at the URI a
+/// column holds. `retries`: failed loadings of a row before it moves to the failed queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "implementation")]
+pub enum LoadingConfig {
+    #[serde(rename = "column")]
+    Column {
+        column_name: String,
+        #[serde(default)]
+        retries: Option<i64>,
+    },
+    #[serde(rename = "uri")]
+    Uri {
+        column_name: String,
+        #[serde(default)]
+        retries: Option<i64>,
+    },
+}
+
+/// pgai's default number of loading attempts.
+pub const DEFAULT_LOADING_RETRIES: i64 = 6;
+
+impl LoadingConfig {
+    pub fn column(&self) -> &str {
+        match self {
+            LoadingConfig::Column { column_name, .. } | LoadingConfig::Uri { column_name, .. } => column_name,
+        }
+    }
+
+    pub fn retries(&self) -> i64 {
+        match self {
+            LoadingConfig::Column { retries, .. } | LoadingConfig::Uri { retries, .. } => {
+                retries.filter(|r| *r >= 0).unwrap_or(DEFAULT_LOADING_RETRIES)
+            }
+        }
+    }
+
+    /// `column` or `uri`, as `ai.vectorizer_errors` names the loader.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LoadingConfig::Column { .. } => "column",
+            LoadingConfig::Uri { .. } => "uri",
+        }
+    }
+}
+
+/// How loaded bytes become text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(tag = "implementation")]
+pub enum ParsingConfig {
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "pymupdf")]
+    Pymupdf,
+    #[serde(rename = "docling")]
+    Docling,
+}
+
+/// Where the embeddings go (0.10 and later; 0.7's target is in the catalog row).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "implementation")]
+pub enum DestinationConfig {
+    #[serde(rename = "table")]
+    Table { target_schema: String, target_table: String },
+    #[serde(rename = "column")]
+    Column { embedding_column: String },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,7 +175,9 @@ impl EmbeddingConfig {
 pub enum ChunkingConfig {
     #[serde(rename = "character_text_splitter")]
     Character {
-        chunk_column: String,
+        /// pgai 0.7's: the text column (0.10 and later: `loading`).
+        #[serde(default)]
+        chunk_column: Option<String>,
         #[serde(default = "default_chunk_size")]
         chunk_size: i64,
         #[serde(default = "default_chunk_overlap")]
@@ -109,7 +189,8 @@ pub enum ChunkingConfig {
     },
     #[serde(rename = "recursive_character_text_splitter")]
     Recursive {
-        chunk_column: String,
+        #[serde(default)]
+        chunk_column: Option<String>,
         #[serde(default = "default_chunk_size")]
         chunk_size: i64,
         #[serde(default = "default_chunk_overlap")]
@@ -120,6 +201,9 @@ pub enum ChunkingConfig {
         #[serde(default)]
         is_separator_regex: bool,
     },
+    /// The loaded text is one chunk.
+    #[serde(rename = "none")]
+    None,
 }
 
 fn default_chunk_size() -> i64 {
@@ -135,11 +219,13 @@ fn default_separator() -> String {
 }
 
 impl ChunkingConfig {
-    pub fn chunk_column(&self) -> &str {
+    /// pgai 0.7's text column, when the config names one.
+    pub fn chunk_column(&self) -> Option<&str> {
         match self {
             ChunkingConfig::Character { chunk_column, .. } | ChunkingConfig::Recursive { chunk_column, .. } => {
-                chunk_column
+                chunk_column.as_deref()
             }
+            ChunkingConfig::None => None,
         }
     }
 }
@@ -187,12 +273,16 @@ pub struct ProcessingConfig {
     pub tokens_per_minute: Option<f64>,
 }
 
-/// pgai's default number of queue keys per batch.
+/// pgai's default number of queue keys per batch (documents from URIs: one at a time).
 pub const DEFAULT_BATCH_SIZE: usize = 50;
+pub const DEFAULT_URI_BATCH_SIZE: usize = 1;
+pub const MAX_BATCH_SIZE: usize = 2048;
 
 impl ProcessingConfig {
-    pub fn batch_size(&self) -> usize {
-        self.batch_size.filter(|b| *b > 0).map_or(DEFAULT_BATCH_SIZE, |b| b as usize)
+    /// `uri`: the vectorizer loads documents from URIs.
+    pub fn batch_size(&self, uri: bool) -> usize {
+        let default = if uri { DEFAULT_URI_BATCH_SIZE } else { DEFAULT_BATCH_SIZE };
+        self.batch_size.filter(|b| *b > 0).map_or(default, |b| (b as usize).min(MAX_BATCH_SIZE))
     }
 
     pub fn concurrency(&self) -> Option<usize> {
@@ -230,9 +320,9 @@ mod tests {
         .unwrap();
         assert_eq!(config.embedding.dimensions(), 1536);
         assert_eq!(config.embedding.api_key_name(), Some("OPENAI_API_KEY"));
-        assert_eq!(config.chunking.chunk_column(), "body");
+        assert_eq!(config.chunking.chunk_column(), Some("body"));
         assert_eq!(config.formatting.template(), "$title: $chunk");
-        assert_eq!(config.processing.batch_size(), 10);
+        assert_eq!(config.processing.batch_size(false), 10);
         assert_eq!(config.processing.concurrency(), None);
     }
 
@@ -244,12 +334,38 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(config.embedding.api_key_name(), Some("VOYAGE_API_KEY"));
-        assert_eq!(config.processing.batch_size(), DEFAULT_BATCH_SIZE);
+        assert_eq!(config.processing.batch_size(false), DEFAULT_BATCH_SIZE);
+        assert_eq!(config.processing.batch_size(true), 1);
         assert_eq!(config.formatting.template(), "$chunk");
         let bad = serde_json::from_value::<VectorizerConfig>(json!({
             "embedding": {"implementation": "bedrock", "model": "x", "dimensions": 3},
             "chunking": {"implementation": "character_text_splitter", "chunk_column": "t"},
         }));
         assert!(bad.unwrap_err().to_string().contains("bedrock"));
+    }
+
+    #[test]
+    fn reads_the_layout_of_pgai_0_10_and_later() {
+        let config: VectorizerConfig = serde_json::from_value(json!({
+            "version": "0.12.1",
+            "loading": {"implementation": "column", "config_type": "loading", "column_name": "doc", "retries": 2},
+            "parsing": {"implementation": "auto", "config_type": "parsing"},
+            "embedding": {"implementation": "openai", "model": "m", "dimensions": 4},
+            "chunking": {"implementation": "none", "config_type": "chunking"},
+            "destination": {"implementation": "column", "config_type": "destination", "embedding_column": "e"},
+            "processing": {"implementation": "default", "config_type": "processing", "batch_size": 5000}
+        }))
+        .unwrap();
+        let loading = config.loading.as_ref().unwrap();
+        assert_eq!((loading.column(), loading.retries(), loading.kind()), ("doc", 2, "column"));
+        assert_eq!(config.parsing, Some(ParsingConfig::Auto));
+        assert!(matches!(config.chunking, ChunkingConfig::None));
+        assert!(
+            matches!(&config.destination, Some(DestinationConfig::Column { embedding_column }) if embedding_column == "e")
+        );
+        assert_eq!(config.processing.batch_size(false), MAX_BATCH_SIZE);
+        let uri: LoadingConfig =
+            serde_json::from_value(json!({"implementation": "uri", "column_name": "url"})).unwrap();
+        assert_eq!((uri.retries(), uri.kind()), (DEFAULT_LOADING_RETRIES, "uri"));
     }
 }

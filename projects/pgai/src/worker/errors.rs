@@ -1,4 +1,5 @@
-//! Recording what a worker could not do in `ai.vectorizer_errors`, in its own transaction
+//! Recording what a worker could not do in `ai.vectorizer_errors` (`ai._vectorizer_errors` since
+//! pgai 0.10), in its own transaction
 //! (the failed batch has been rolled back), with any secret scrubbed out.
 
 use serde_json::{json, Value};
@@ -6,6 +7,8 @@ use sqlx::PgConnection;
 
 /// The message of a batch that the embedding provider failed (pgai's wording).
 pub const PROVIDER_FAILED: &str = "embedding provider failed";
+/// The message of a row that could not be loaded.
+pub const LOADING_FAILED: &str = "loading failed";
 /// The message of any other failure.
 pub const VECTORIZER_FAILED: &str = "vectorizer failed with unexpected error";
 
@@ -33,6 +36,14 @@ impl ErrorRecord {
         }
     }
 
+    /// A row that could not be loaded (pgai's wording and details).
+    pub fn loading(loader: &str, reason: &str, retryable: bool) -> ErrorRecord {
+        ErrorRecord {
+            message: LOADING_FAILED,
+            details: json!({ "loader": loader, "error_reason": reason, "is_retryable": retryable }),
+        }
+    }
+
     pub fn other(reason: &str) -> ErrorRecord {
         ErrorRecord { message: VECTORIZER_FAILED, details: json!({ "error_reason": reason }) }
     }
@@ -47,7 +58,12 @@ pub async fn record(
 ) -> Result<(), sqlx::Error> {
     let details = redact(&record.details, secret);
     let details = serde_json::from_str::<Value>(&details).unwrap_or(Value::Null);
-    sqlx::query("insert into ai.vectorizer_errors (id, message, details) values ($1, $2, $3)")
+    // since pgai 0.10 the table is ai._vectorizer_errors, and ai.vectorizer_errors a view over it
+    let lib: bool = sqlx::query_scalar("select pg_catalog.to_regclass('ai._vectorizer_errors') is not null")
+        .fetch_one(&mut *conn)
+        .await?;
+    let table = if lib { "ai._vectorizer_errors" } else { "ai.vectorizer_errors" };
+    sqlx::query(&format!("insert into {table} (id, message, details) values ($1, $2, $3)"))
         .bind(id)
         .bind(record.message)
         .bind(details)

@@ -1,8 +1,8 @@
 //! One vectorizer made ready to process: its statements, chunker, template and embedder,
 //! built once per run from its catalog row.
 
-use super::catalog::Vectorizer;
-use super::config::ChunkingConfig;
+use super::catalog::{Destination, Vectorizer};
+use super::config::{ChunkingConfig, LoadingConfig};
 use super::embed::Embedder;
 use super::queries::Queries;
 use super::stats::Stats;
@@ -54,13 +54,21 @@ impl Job {
                     *is_separator_regex,
                 )
             }
+            ChunkingConfig::None => Ok(Chunker::Whole),
         }
         .map_err(|e| format!("invalid chunking configuration: {e}"))?;
         let text = config.formatting.template();
         let template = Template::parse(text).map_err(|e| format!("invalid formatting template {text:?}: {e}"))?;
         let columns: Vec<String> = template.placeholders().iter().filter(|p| *p != "chunk").cloned().collect();
         let queries = Queries::new(&vectorizer, columns);
-        let batch_size = config.processing.batch_size();
+        if matches!(vectorizer.destination, Destination::Column(_)) && !matches!(config.chunking, ChunkingConfig::None)
+        {
+            return Err(
+                "a column destination holds one embedding per row: its chunking must be ai.chunking_none()".into()
+            );
+        }
+        let uri = matches!(config.loading, Some(LoadingConfig::Uri { .. }));
+        let batch_size = config.processing.batch_size(uri);
         let lock_namespace = vectorizer.queue_oid as i32;
         let stats = Arc::new(Stats::new(vectorizer.id));
         Ok(Job {

@@ -18,6 +18,7 @@ pub mod errors;
 pub mod heartbeat;
 pub mod indexing;
 pub mod job;
+pub mod loading;
 pub mod queries;
 pub mod reconnect;
 pub mod reuse;
@@ -165,7 +166,7 @@ pub async fn run(opts: WorkerOptions, shutdown: Shutdown) -> Result<Summary, Wor
     let _ = first.close().await;
     tracing::info!(database = %target, once = opts.once, "vectorizer worker started");
     let mut summary = Summary::default();
-    let heartbeat = Heartbeat::new(pool.clone(), &opts.name);
+    let heartbeat = Heartbeat::new(pool.clone(), &opts.name, opts.poll_interval);
     let mut backoff = reconnect::Backoff::default();
     let mut last_failure: Option<String> = None;
     loop {
@@ -257,6 +258,7 @@ async fn poll(
         };
         let _beating = heartbeat.keep_beating(id);
         let result = vectorizer::run(pool, job, tasks, opts.progress_interval, shutdown).await?;
+        heartbeat.progress(id, result.report.items, result.error.as_ref().map(|f| f.message.as_str())).await;
         summary.runs.push(result.report);
         if let Some(f) = result.error {
             let message = f.message;

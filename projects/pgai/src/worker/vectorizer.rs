@@ -170,7 +170,15 @@ impl Task {
             match ended {
                 Ok(Ended::Done(done)) => {
                     chunks_per_batch = (chunks_per_batch * 3 + done.chunks + done.reused) / 4;
-                    self.job.stats.add_batch(done.items - done.rejected.len(), done.chunks, done.reused);
+                    self.job.stats.add_batch(
+                        done.items - done.rejected.len() - done.load_failures.len(),
+                        done.chunks,
+                        done.reused,
+                    );
+                    for reason in &done.load_failures {
+                        self.job.stats.add_error();
+                        tracing::warn!(vectorizer_id = self.job.id(), reason = %reason, "a row could not be loaded: it is tried again later");
+                    }
                     if !done.rejected.is_empty() {
                         let f = self.refused(&done);
                         // a batch whose every key was refused made no progress: stop, or the

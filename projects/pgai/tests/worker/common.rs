@@ -35,6 +35,18 @@ impl Db {
         Db { url: cluster.url(&name), name, pool }
     }
 
+    /// A new database with the catalog of `pgai install` (pgai 0.12's layout) and no `ai`
+    /// extension, as on a managed PostgreSQL.
+    pub async fn library(prefix: &str) -> Db {
+        capture_logs();
+        let cluster = PgCluster::shared();
+        let name = cluster.create_db(prefix).await.expect("creating a database");
+        let pool = cluster.pool(&name).await.expect("connecting");
+        let url = cluster.url(&name);
+        pgai::install::install(&url, &Default::default()).await.expect("pgai install");
+        Db { url, name, pool }
+    }
+
     pub async fn exec(&self, sql: &str) {
         sqlx::raw_sql(sql).execute(&self.pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }

@@ -7,6 +7,7 @@ mod concurrency;
 mod crash;
 mod crash_loop;
 mod failures;
+mod library;
 mod local;
 mod pg_faults;
 mod pipeline;
