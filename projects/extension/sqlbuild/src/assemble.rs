@@ -19,7 +19,7 @@ pub fn assemble(sources: &Sources, pgrx_sql: &str, version: &Version) -> Result<
     out.push_str(&sources.head.replace("@AI_VERSION@", &v));
     out.push('\n');
 
-    for file in included(&sources.incremental, version) {
+    for file in included(&sources.incremental, version).filter(|f| !sources.is_retired(f, version)) {
         check_tags(file)?;
         out.push_str(&section(&format!("incremental/{}", file.name)));
         let applied_once = incremental(file, &v);

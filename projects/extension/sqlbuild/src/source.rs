@@ -1,5 +1,6 @@
 //! The SQL sources: `head.sql`, `incremental/NNN-*.sql`, `idempotent/NNN-*.sql`, read and checked.
 
+use crate::version::Version;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -22,19 +23,62 @@ pub struct Sources {
     pub head: String,
     pub incremental: Vec<SqlFile>,
     pub idempotent: Vec<SqlFile>,
+    /// Released incremental scripts that versions from the given one on no longer run
+    /// (`retired.txt`): they stay on disk, frozen, for the releases that ran them.
+    pub retired: Vec<(String, Version)>,
 }
+
+/// The list of retired incremental scripts: `incremental/<file>.sql  <version>` per line.
+pub const RETIRED_FILE: &str = "retired.txt";
 
 impl Sources {
     pub fn load(dir: &Path) -> Result<Sources> {
         let head_path = dir.join("head.sql");
         let head = std::fs::read_to_string(&head_path).with_context(|| format!("reading {}", head_path.display()))?;
+        let incremental = load_numbered(&dir.join("incremental"))?;
+        let retired = read_retired(dir)?;
+        for (name, _) in &retired {
+            if !incremental.iter().any(|f| &f.name == name) {
+                bail!("{RETIRED_FILE} retires incremental/{name}, which does not exist");
+            }
+        }
         Ok(Sources {
             dir: dir.to_path_buf(),
             head,
-            incremental: load_numbered(&dir.join("incremental"))?,
+            incremental,
             idempotent: load_numbered(&dir.join("idempotent"))?,
+            retired,
         })
     }
+
+    /// Whether `file` is retired in `version` (by its number: a prerelease of the retiring
+    /// version already leaves it out).
+    pub fn is_retired(&self, file: &SqlFile, version: &Version) -> bool {
+        self.retired.iter().any(|(name, from)| {
+            name == &file.name && (version.major, version.minor, version.patch) >= (from.major, from.minor, from.patch)
+        })
+    }
+}
+
+fn read_retired(dir: &Path) -> Result<Vec<(String, Version)>> {
+    let path = dir.join(RETIRED_FILE);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(version), None) = (words.next(), words.next(), words.next()) else {
+            bail!("{}:{}: expected `incremental/<file>.sql  <version>`", path.display(), i + 1);
+        };
+        out.push((name.trim_start_matches("incremental/").to_string(), Version::parse(version)?));
+    }
+    Ok(out)
 }
 
 fn load_numbered(dir: &Path) -> Result<Vec<SqlFile>> {

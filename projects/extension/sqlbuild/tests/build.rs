@@ -88,3 +88,22 @@ fn the_repository_sql_is_valid_and_its_frozen_list_holds() {
     let sources = Sources::load(&sql).unwrap();
     frozen::check(&sources).unwrap();
 }
+
+#[test]
+fn a_retired_incremental_script_leaves_the_newer_builds_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sql = tmp.path().join("sql");
+    sql_tree(&sql);
+    fs::write(sql.join("incremental/002-more.sql"), "create table ai.u(id int);\n").unwrap();
+    build(&opts(tmp.path(), "1.0.0")).unwrap();
+    fs::write(sql.join("retired.txt"), "# the table moved elsewhere\nincremental/001-catalog.sql  2.0.0\n").unwrap();
+    build(&opts(tmp.path(), "1.1.0")).unwrap();
+    let out = tmp.path().join("out");
+    assert!(fs::read_to_string(out.join("ai--1.1.0.sql")).unwrap().contains("create table ai.t"));
+    build(&opts(tmp.path(), "2.0.0-dev")).unwrap();
+    let script = fs::read_to_string(out.join("ai--2.0.0-dev.sql")).unwrap();
+    assert!(!script.contains("create table ai.t") && script.contains("create table ai.u"), "{script}");
+    fs::write(sql.join("retired.txt"), "incremental/009-nope.sql  2.0.0\n").unwrap();
+    let err = build(&opts(tmp.path(), "2.0.0")).unwrap_err().to_string();
+    assert!(err.contains("retires incremental/009-nope.sql, which does not exist"), "{err}");
+}

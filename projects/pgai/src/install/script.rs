@@ -73,6 +73,7 @@ pub const IDEMPOTENT: &[(&str, &str)] = &[
     ("011-vectorizer-int.sql", include_str!("../../sql/idempotent/011-vectorizer-int.sql")),
     ("012-vectorizer-api.sql", include_str!("../../sql/idempotent/012-vectorizer-api.sql")),
     ("013-worker-tracking.sql", include_str!("../../sql/idempotent/013-worker-tracking.sql")),
+    ("014-semantic-catalog.sql", include_str!("../../sql/idempotent/014-semantic-catalog.sql")),
     ("999-privileges.sql", include_str!("../../sql/idempotent/999-privileges.sql")),
 ];
 

@@ -7,4 +7,5 @@ mod api;
 mod catalog;
 mod command;
 mod common;
+mod semantic_catalog;
 mod triggers;
