@@ -26,7 +26,8 @@ psql -d postgres -q -c "alter database pgai_demo set ai.scheduling_default = 'sc
 psql -d postgres -q -c "alter system set ai.worker_databases = 'pgai_demo'" \
   -c "alter system set ai.worker_poll_interval = '1s'" -c "select pg_reload_conf()" >/dev/null
 psql -d pgai_demo -q <<SQL
-create extension ai cascade;
+-- the extension's 0.7 layout (its catalog inside it), which the in-database worker indexes too
+create extension ai version '0.7.2' cascade;
 create table docs (id int generated always as identity primary key, title text not null, body text not null);
 \copy docs (title, body) from '$root/target/demo/corpus.csv' with (format csv, header)
 select ai.create_vectorizer('docs'::regclass,

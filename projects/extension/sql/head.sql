@@ -52,3 +52,7 @@ begin
     end if;
 end;
 $ai_head$;
+
+-- this project's additions (their schema: created here since the vectorizer catalog left the
+-- extension in 0.10.0; before, by incremental/003-extra.sql)
+create schema if not exists ai_extra;

@@ -235,7 +235,7 @@ async fn main() {
     let cluster = PgCluster::builder().start().expect("starting PostgreSQL");
     let db = cluster.create_db("bench").await.unwrap();
     let pool = cluster.pool(&db).await.unwrap();
-    sqlx::query("create extension ai cascade")
+    sqlx::query("create extension ai version '0.7.2' cascade")
         .execute(&pool)
         .await
         .expect("create extension ai (`just ext install` first)");

@@ -158,6 +158,12 @@ pub struct WorkerArgs {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub tokens_per_minute: Option<u64>,
 
+    /// Set by the extension's in-database worker: it runs with the server's environment, so no
+    /// API key goes to a base_url named by a vectorizer of pgai install's catalog
+    #[arg(long, env = "PGAI_VECTORIZER_WORKER_IN_DATABASE", hide = true, action = ArgAction::SetTrue,
+          value_parser = BoolishValueParser::new())]
+    pub in_database: bool,
+
     /// Keep the embedding of a chunk whose text did not change (default: true); false embeds
     /// every queued row again whole
     #[arg(long, env = "PGAI_VECTORIZER_WORKER_REUSE_EMBEDDINGS", default_value = "true", value_name = "BOOL",
@@ -175,6 +181,7 @@ impl WorkerArgs {
         o.vectorizer_ids = self.vectorizer_ids.clone();
         o.concurrency = self.concurrency.map(|c| c as usize);
         o.reuse_embeddings = self.reuse_embeddings;
+        o.in_database = self.in_database;
         o.limits = pgai::worker::throttle::Limits {
             requests_per_minute: self.requests_per_minute.map(|r| r as f64),
             tokens_per_minute: self.tokens_per_minute.map(|t| t as f64),

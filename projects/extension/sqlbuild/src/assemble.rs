@@ -168,7 +168,7 @@ mod tests {
     use crate::source::parse_file;
 
     fn sources(incremental: Vec<SqlFile>, idempotent: Vec<SqlFile>) -> Sources {
-        Sources { dir: ".".into(), head: "-- head @AI_VERSION@".into(), incremental, idempotent }
+        Sources { dir: ".".into(), head: "-- head @AI_VERSION@".into(), incremental, idempotent, retired: Vec::new() }
     }
 
     #[test]

@@ -79,6 +79,8 @@ fn args(s: &WorkerSettings, db: &str) -> Vec<String> {
         format!("{}s", s.poll_interval_s),
         "--name".into(),
         CHILD_NAME.into(),
+        // the server's environment holds its keys: none goes where a catalog row says
+        "--in-database".into(),
     ];
     if let Some(c) = s.concurrency {
         args.extend(["--concurrency".into(), c.to_string()]);

@@ -11,6 +11,9 @@ use testkit::{fake, paths, PgCluster};
 
 const KEY: &str = "sk-docs-test-key";
 
+/// A page whose examples are the extension's 0.7 layout (its catalog inside the extension).
+const LAYOUT_07_MARKER: &str = "<!-- docs-test: layout 0.7 -->";
+
 /// The ```sql blocks of a markdown page, with the line each starts on.
 fn sql_blocks(markdown: &str) -> Vec<(usize, String)> {
     let mut blocks = Vec::new();
@@ -66,11 +69,25 @@ async fn every_sql_example_in_the_docs_runs() -> Result<()> {
             ("ai.voyage_api_key", KEY.into()),
             ("ai.hf_endpoint", hub.url()),
         ];
-        let mut setup = String::from("create extension if not exists ai cascade;\n");
+        // a page of the extension's 0.7 layout says so; the others get today's: the extension
+        // and the catalog of `pgai install` (the `pgai` that `just ext install` put next to psql)
+        let text = std::fs::read_to_string(&page)?;
+        let layout_07 = text.contains(LAYOUT_07_MARKER);
+        let mut setup = if layout_07 {
+            format!("create extension if not exists ai version '{LAYOUT_07}' cascade;\n")
+        } else {
+            "create extension if not exists ai cascade;\n".to_string()
+        };
         for (k, v) in settings {
             setup.push_str(&format!("alter database \"{db}\" set {k} = {};\n", sql_literal(&v)));
         }
         psql_ok(pg, &db, &setup)?;
+        if !layout_07 {
+            let out = pg.command("pgai").args(["install", "-d", &pg.url(&db)]).output()?;
+            if !out.status.success() {
+                bail!("pgai install for {name}: {}", String::from_utf8_lossy(&out.stderr));
+            }
+        }
         for (line, sql) in blocks {
             let out = psql_script(pg, &db, &sql)?;
             if !out.ok {

@@ -1,9 +1,11 @@
 //! pg_dump and pg_restore of a database with vectorizers: the catalog rows, queues, triggers,
 //! target tables, data, grants and dependencies come back, and the restored vectorizers work.
 //!
-//! What works (and docs/vectorizer.md says):
-//! * restoring into an empty database: the dump creates the extensions (vector, ai) itself;
-//! * restoring into a database where `create extension ai cascade` ran first: pg_restore then
+//! What works (and docs/vectorizer.md says), for the extension's 0.7 layout:
+//! * restoring into an empty database does not: the dump's `create extension ai` makes the
+//!   server's default version, 0.10 or later, which has no catalog (`pgai install`'s catalog,
+//!   plain tables, dumps and restores as any table: projects/pgai/tests/install);
+//! * restoring into a database where `create extension ai version '0.7.2'` ran first: pg_restore then
 //!   reports one harmless error, `schema "ai" already exists` (PostgreSQL makes the schema from
 //!   the control file and does not count it as a member of the extension, so pg_dump writes a
 //!   `create schema ai`); leaving that entry out with `pg_restore -l` / `-L` avoids it.
@@ -139,12 +141,13 @@ async fn dump_and_restore_keep_vectorizers_working() -> Result<()> {
     let dump = run_tool(pg, "pg_dump", &["-Fc", "-d", &src], None)?;
     ensure!(dump.ok, "pg_dump: {}", dump.stderr);
 
-    // 1. into an empty database: the dump creates the extensions
+    // 1. into an empty database: the dump creates the extension at the server's default version
+    //    (0.10 and later, without the catalog: pgai 0.10's layout), which cannot take the 0.7
+    //    catalog's rows. A dump of the 0.7 layout restores where that version was created first
+    //    (2 and 3), or is updated before it is dumped (docs/vectorizer.md).
     let empty = pg.create_db("dump_into_empty").await?;
     let out = restore(pg, &empty, &dump.stdout, &[])?;
-    ensure!(out.ok, "pg_restore into an empty database: {}", out.stderr);
-    assert_eq!(fingerprint(pg, &empty)?, expected);
-    check_restored_vectorizers_work(pg, &empty, &blog, &docs)?;
+    assert!(!out.ok && out.stderr.contains(r#"relation "ai.vectorizer" does not exist"#), "{}", out.stderr);
 
     // 2. into a database with the extension: one harmless error, the rest restores
     let precreated = db_with_ai(pg, "dump_into_ext").await?;

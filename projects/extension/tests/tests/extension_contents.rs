@@ -8,15 +8,8 @@ use common::*;
 use std::collections::BTreeMap;
 use testkit::PgCluster;
 
-#[tokio::test]
-async fn the_extension_contents_match_the_golden_file() -> Result<()> {
-    testkit::require_suite!("CONTENTS");
-    let pg = PgCluster::shared();
-    let db = db_with_ai(pg, "contents").await?;
-    let members = psql_ok(
-        pg,
-        &db,
-        r#"select string_agg(line, E'\n' order by line) from (
+/// Every member object, one line each, with a function's result, volatility and security.
+const MEMBERS: &str = r#"select string_agg(line, E'\n' order by line) from (
              select pg_describe_object(d.classid, d.objid, 0)
                  || case when d.classid = 'pg_proc'::regclass then
                         coalesce(' returns ' || pg_get_function_result(d.objid), '')
@@ -26,9 +19,27 @@ async fn the_extension_contents_match_the_golden_file() -> Result<()> {
              from pg_depend d
              left join pg_proc p on d.classid = 'pg_proc'::regclass and p.oid = d.objid
              where d.refclassid = 'pg_extension'::regclass and d.deptype = 'e'
-               and d.refobjid = (select oid from pg_extension where extname = 'ai')) x"#,
-    )?;
-    insta::assert_snapshot!("extension_contents", members);
+               and d.refobjid = (select oid from pg_extension where extname = 'ai')) x"#;
+
+/// The 0.7 layout's release (the vectorizer catalog inside the extension).
+#[tokio::test]
+async fn the_extension_contents_match_the_golden_file() -> Result<()> {
+    testkit::require_suite!("CONTENTS");
+    let pg = PgCluster::shared();
+    let db = db_with_ai(pg, "contents").await?;
+    insta::assert_snapshot!("extension_contents", psql_ok(pg, &db, MEMBERS)?);
+    Ok(())
+}
+
+/// The current version (0.10's layout: the model functions and this project's additions; the
+/// catalog is `pgai install`'s).
+#[tokio::test]
+async fn the_current_versions_contents_match_the_golden_file() -> Result<()> {
+    testkit::require_suite!("CONTENTS");
+    let pg = PgCluster::shared();
+    let db = pg.create_db("contents_now").await?;
+    psql_ok(pg, &db, "create extension ai cascade")?;
+    insta::assert_snapshot!("extension_contents_current", psql_ok(pg, &db, MEMBERS)?);
     Ok(())
 }
 

@@ -79,7 +79,7 @@ async fn in_database_worker_processes_follows_reloads_and_survives_kills() -> Re
     let ollama = fake::ollama();
     let admin = pg.pool("postgres").await?;
     admin.execute(format!("create database \"{}\"", DB.replace('"', "\"\"")).as_str()).await?;
-    psql_ok(&pg, DB, "create extension ai cascade")?;
+    psql_ok(&pg, DB, &format!("create extension ai version '{LAYOUT_07}' cascade"))?;
 
     // Not listed yet: no worker process, and the default scheduling is none.
     assert_eq!(psql_ok(&pg, DB, "select ai_extra._worker_serves_this_database()")?, "f");

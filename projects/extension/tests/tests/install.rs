@@ -8,7 +8,7 @@ use common::*;
 use testkit::PgCluster;
 
 #[tokio::test]
-async fn fresh_install_creates_the_catalog_and_records_every_migration() -> Result<()> {
+async fn fresh_install_records_every_migration_and_has_no_vectorizer_catalog() -> Result<()> {
     let pg = PgCluster::shared();
     let db = pg.create_db("fresh").await?;
     let pool = pg.pool(&db).await?;
@@ -24,8 +24,12 @@ async fn fresh_install_creates_the_catalog_and_records_every_migration() -> Resu
     assert_eq!(version, lib, "SQL and library versions agree");
 
     let sources = Sources::load(&repo_sql_dir())?;
-    let expected: Vec<String> =
-        sources.incremental.iter().filter(|f| f.feature_flag.is_none()).map(|f| f.name.clone()).collect();
+    let expected: Vec<String> = sources
+        .incremental
+        .iter()
+        .filter(|f| f.feature_flag.is_none() && !sources.is_retired(f, &cargo))
+        .map(|f| f.name.clone())
+        .collect();
     let applied: Vec<String> =
         sqlx::query_scalar("select name from ai.migration order by name").fetch_all(&pool).await?;
     assert_eq!(applied, expected);
@@ -35,6 +39,11 @@ async fn fresh_install_creates_the_catalog_and_records_every_migration() -> Resu
     assert_eq!(owner, "postgres");
     let flags: i64 = sqlx::query_scalar("select count(*) from ai.feature_flag").fetch_one(&pool).await?;
     assert_eq!(flags, 0);
+    // since 0.10 the vectorizer catalog is `pgai install`'s (projects/pgai/tests/install/extension.rs)
+    let catalog: bool = sqlx::query_scalar("select to_regclass('ai.vectorizer') is null and to_regprocedure('ai.create_vectorizer(regclass, name, jsonb, jsonb, jsonb, jsonb, jsonb, jsonb, name, name, name, name, name, name, name[], bool)') is null")
+        .fetch_one(&pool)
+        .await?;
+    assert!(catalog, "no vectorizer catalog in the extension");
     Ok(())
 }
 

@@ -20,7 +20,7 @@ fn cluster() -> Result<PgCluster> {
 
 async fn db(pg: &PgCluster, prefix: &str) -> Result<String> {
     let db = pg.create_db(prefix).await?;
-    psql_ok(pg, &db, "create extension ai cascade")?;
+    psql_ok(pg, &db, &format!("create extension ai version '{LAYOUT_07}' cascade"))?;
     Ok(db)
 }
 

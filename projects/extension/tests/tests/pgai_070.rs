@@ -71,7 +71,8 @@ fn privileges_setup(pg: &PgCluster) -> Result<()> {
         pg,
         "privs",
         "alice",
-        "create extension ai cascade;
+        &format!(
+            "create extension ai version '{LAYOUT_07}' cascade;
          create schema wiki;
          grant usage on schema wiki to jill;
          create table wiki.post
@@ -85,7 +86,8 @@ fn privileges_setup(pg: &PgCluster) -> Result<()> {
          , chunking => ai.chunking_character_text_splitter('content', 128, 10)
          , scheduling => ai.scheduling_none()
          , indexing => ai.indexing_none()
-         , grant_to => ai.grant_to('fred', 'jill'));",
+         , grant_to => ai.grant_to('fred', 'jill'));"
+        ),
     )?;
     Ok(())
 }

@@ -144,7 +144,7 @@ async fn privilege_matrix() -> Result<()> {
         anyhow::ensure!(out.ok, "as the owner: {sql}: {}", out.stderr);
         anyhow::Ok(out.stdout.trim().to_string())
     };
-    as_owner("create extension ai")?;
+    as_owner(&format!("create extension ai version '{LAYOUT_07}'"))?;
     as_owner(&format!("select ai.grant_ai_usage('{user}'); select ai.grant_ai_usage('{admin}', admin => true)"))?;
     let v = as_owner(&format!("create table s_{owner}.shared(id int primary key, body text); insert into s_{owner}.shared values (1, 'a'), (2, 'b'); select ai.create_vectorizer('s_{owner}.shared'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'), grant_to => ai.grant_to('{user}', '{admin}'))"))?;
     let v2 = as_owner(&format!("create table s_{owner}.private(id int primary key, body text); insert into s_{owner}.private values (1, 'a'); select ai.create_vectorizer('s_{owner}.private'::regclass, embedding => {EMBED4}, chunking => ai.chunking_character_text_splitter('body'))"))?;

@@ -22,7 +22,7 @@ async fn a_role_without_grant_secret_reads_no_secret_by_any_path() -> Result<()>
     let db = pg.create_db("secret_paths").await?;
     let pid = std::process::id();
     let (user, nobody) = (format!("sp_user_{pid}"), format!("sp_nobody_{pid}"));
-    psql_ok(&pg, &db, &format!("create extension ai cascade; create role {user} login; create role {nobody} login; select ai.grant_ai_usage('{user}'); create schema s_{user} authorization {user}"))?;
+    psql_ok(&pg, &db, &format!("create extension ai version '{LAYOUT_07}' cascade; create role {user} login; create role {nobody} login; select ai.grant_ai_usage('{user}'); create schema s_{user} authorization {user}"))?;
     // a server that echoes what it was sent, key included, in every error body
     let echo = FakeServer::start(|r| {
         let auth = r.header("authorization").unwrap_or("").to_string();

@@ -147,7 +147,7 @@ async fn permissions_are_checked_before_the_environment_and_grants_are_for_admin
         Ok(())
     };
     // alice owns the database and installs the extension: an admin
-    ok(&alice, &format!("create extension ai; select ai.grant_ai_usage('{jill}')"))?;
+    ok(&alice, &format!("create extension ai version '{LAYOUT_07}'; select ai.grant_ai_usage('{jill}')"))?;
     let denied = "plpy.Error: user does not have access to secret";
     fails(&jill, "select ai.reveal_secret('OPENAI_API_KEY')", &format!("{denied} 'OPENAI_API_KEY'"))?;
     fails(&jill, &format!("select ai.revoke_secret('*', '{alice}')"), "permission denied for function revoke_secret")?;

@@ -9,7 +9,7 @@ use testkit::PgCluster;
 async fn db_with_ai(prefix: &str) -> Result<String> {
     let pg = PgCluster::shared();
     let db = pg.create_db(prefix).await?;
-    psql_ok(pg, &db, "create extension ai cascade")?;
+    psql_ok(pg, &db, &format!("create extension ai version '{LAYOUT_07}' cascade"))?;
     Ok(db)
 }
 

@@ -461,6 +461,7 @@ begin
         when 'sentence_transformers' then
             return ai_extra.sentence_transformers_embed
             ( _c operator(pg_catalog.->>) 'model', input_text
+            , engine => _c operator(pg_catalog.->>) 'engine'
             , dimensions => (_c operator(pg_catalog.->>) 'dimensions')::pg_catalog.int4
             );
         else

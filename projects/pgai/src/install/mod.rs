@@ -76,6 +76,15 @@ pub async fn install(url: &str, options: &InstallOptions) -> Result<Outcome, Ins
         return Err(InstallError::PostgresTooOld(version));
     }
     let (mut conn, vector_schema) = ensure_vector(conn, options.vector_extension_schema.as_deref()).await?;
+    // as pgai: a session that names an executor for the extension's ai.execute_vectorizer
+    // wants the extension too
+    let executor: Option<String> =
+        sqlx::query_scalar("select pg_catalog.current_setting('ai.external_functions_executor_url', true)")
+            .fetch_one(&mut conn)
+            .await?;
+    if executor.is_some_and(|u| !u.is_empty()) {
+        conn.execute("create extension if not exists ai cascade").await?;
+    }
     let extension: Option<String> =
         sqlx::query_scalar("select extversion from pg_catalog.pg_extension where extname = 'ai'")
             .fetch_optional(&mut conn)

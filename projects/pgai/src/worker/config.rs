@@ -160,6 +160,16 @@ impl EmbeddingConfig {
         }
     }
 
+    /// The endpoint a config names instead of the provider's own.
+    pub fn base_url(&self) -> Option<&str> {
+        match self {
+            EmbeddingConfig::OpenAi { base_url, .. }
+            | EmbeddingConfig::Ollama { base_url, .. }
+            | EmbeddingConfig::VoyageAi { base_url, .. } => base_url.as_deref(),
+            EmbeddingConfig::SentenceTransformers { .. } => None,
+        }
+    }
+
     /// The name of the secret holding the API key, for providers that take one.
     pub fn api_key_name(&self) -> Option<&str> {
         match self {

@@ -81,6 +81,9 @@ pub struct WorkerOptions {
     /// every worker that uses the same provider endpoint and key name (a vectorizer's
     /// processing config may set lower ones).
     pub limits: throttle::Limits,
+    /// Run by the extension's in-database worker (with the server's environment): no API key
+    /// goes to a `base_url` that a row of `pgai install`'s catalog names (see [`prepare`]).
+    pub in_database: bool,
 }
 
 impl WorkerOptions {
@@ -98,6 +101,7 @@ impl WorkerOptions {
             name: DEFAULT_NAME.to_string(),
             reuse_embeddings: true,
             limits: throttle::Limits::default(),
+            in_database: false,
         }
     }
 }
@@ -282,6 +286,16 @@ async fn prepare(
     tasks: usize,
 ) -> Result<Job, String> {
     let embedding = &v.config.embedding;
+    // The server's keys are the in-database worker's environment. The extension's catalog
+    // checks, when a row is written, that its writer may read the key it names
+    // (ai_extra._vectorizer_check_secret); pgai install's catalog cannot tell who wrote a row,
+    // so a key never goes from the server to an endpoint a row chose.
+    if opts.in_database && v.lib_layout && embedding.api_key_name().is_some() && embedding.base_url().is_some() {
+        return Err(format!(
+            "the in-database worker sends no API key to a base_url that a vectorizer names ({}): run `pgai vectorizer worker` outside the server for this vectorizer",
+            embedding.base_url().unwrap_or_default()
+        ));
+    }
     let secret = match embedding.api_key_name() {
         Some(name) => secrets::lookup(conn, &opts.env, name).await,
         None => None,

@@ -123,7 +123,7 @@ async fn without_pgvector_the_error_says_who_can_fix_it_and_nothing_is_left() {
 #[tokio::test]
 async fn an_ai_extension_older_than_0_10_is_refused() {
     let db = Db::new("inst_oldext").await;
-    db.superuser("create extension ai").await;
+    db.superuser("create extension ai version '0.7.2'").await;
     let version = db.q("select extversion from pg_extension where extname = 'ai'").await;
     let e = db.install().await.unwrap_err().to_string();
     assert_eq!(

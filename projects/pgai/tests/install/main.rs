@@ -7,5 +7,6 @@ mod api;
 mod catalog;
 mod command;
 mod common;
+mod extension;
 mod semantic_catalog;
 mod triggers;

@@ -28,7 +28,7 @@ impl Db {
         let cluster = PgCluster::shared();
         let name = cluster.create_db(prefix).await.expect("creating a database");
         let pool = cluster.pool(&name).await.expect("connecting");
-        sqlx::query("create extension ai cascade")
+        sqlx::query("create extension ai version '0.7.2' cascade")
             .execute(&pool)
             .await
             .expect("create extension ai (run `just ext install`)");

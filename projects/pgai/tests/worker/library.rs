@@ -173,3 +173,57 @@ async fn provider_failures_are_recorded_in_the_errors_table() {
     assert_eq!((message.as_str(), name.as_str()), ("embedding provider failed", "public_docs_embedding_store"));
     assert_eq!(db.scalar_i64(&format!("select error_count::int8 from ai.vectorizer_worker_progress where vectorizer_id = {id} and last_error_message like '%bad input%'")).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_handed_over_by_the_extension_keeps_its_embeddings() {
+    let db = Db::new("lib_handover").await; // the extension's 0.7 layout
+    let fake = fake::openai(KEY);
+    db.exec("create table docs (id int primary key, body text); insert into docs select g, 'text of row ' || g from generate_series(1, 20) g").await;
+    let id = crate::common::vectorizer(
+        &db,
+        "docs",
+        &fake.base_url(),
+        4,
+        "ai.chunking_character_text_splitter('body')",
+        ", scheduling => ai.scheduling_none(), indexing => ai.indexing_none()",
+    )
+    .await;
+    run(once(&db)).await.unwrap();
+    let before = db.target("docs_embedding_store", "id").await;
+    let uuids: Vec<String> = sqlx::query_scalar("select embedding_uuid::text from docs_embedding_store order by 1")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(before.len(), 20);
+    // the extension hands the catalog over, pgai install converts it
+    db.exec("alter extension ai update").await;
+    pgai::install::install(&db.url, &Default::default()).await.expect("pgai install");
+    let requests = fake.requests().len();
+    db.exec("insert into docs values (21, 'a new row'); update docs set body = 'changed' where id = 1").await;
+    run(once(&db)).await.expect("the worker goes on with the converted vectorizer");
+    assert_eq!(db.queued(id).await, 0);
+    assert_eq!(fake.requests().len(), requests + 1, "only the new and the changed row are embedded, in one request");
+    let after = db.target("docs_embedding_store", "id").await;
+    assert_eq!(after.len(), 21);
+    let kept: i64 =
+        sqlx::query_scalar("select count(*) from docs_embedding_store where embedding_uuid::text = any($1)")
+            .bind(&uuids)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, 19, "every unchanged row keeps its chunk");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_in_database_worker_sends_no_key_where_a_row_of_this_catalog_points() {
+    let db = Db::library("lib_indb").await;
+    let fake = fake::openai(KEY);
+    db.exec("create table docs (id int primary key, body text); insert into docs values (1, 'a')").await;
+    let id = vectorizer(&db, "docs", &fake.base_url(), ", loading => ai.loading_column('body')").await;
+    let mut opts = once(&db);
+    opts.in_database = true;
+    let e = run(opts).await.unwrap_err().to_string();
+    assert!(e.contains("the in-database worker sends no API key to a base_url that a vectorizer names"), "{e}");
+    assert!(fake.requests().is_empty(), "no request, so no key, went out");
+    assert_eq!(db.queued(id).await, 1);
+}

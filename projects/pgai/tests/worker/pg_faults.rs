@@ -155,7 +155,7 @@ async fn a_worker_survives_server_restarts() {
     let name = cluster.create_db("restart").await.unwrap();
     let url = cluster.url(&name);
     let pool = cluster.pool(&name).await.unwrap();
-    sqlx::raw_sql("create extension ai cascade").execute(&pool).await.unwrap();
+    sqlx::raw_sql("create extension ai version '0.7.2' cascade").execute(&pool).await.unwrap();
     let fast = FastOpenAi::start();
     fast.set_delay(Duration::from_millis(100));
     let id = setup(&pool, &fast).await;

@@ -127,10 +127,15 @@ pub fn psql_err(cluster: &PgCluster, db: &str, user: &str, sql: &str, expected: 
 /// A small embedding config for tests (4 dimensions: vectors are easy to write by hand).
 pub const EMBED4: &str = "ai.embedding_openai('text-embedding-3-small', 4)";
 
-/// A new database on `pg` with `create extension ai cascade` run in it.
+/// The last release of pgai 0.7's layout (the vectorizer catalog inside the extension), which
+/// the tests of that layout install by version: the default version (0.10 and later) has no
+/// catalog (`pgai install` brings it).
+pub const LAYOUT_07: &str = "0.7.2";
+
+/// A new database on `pg` with the extension of pgai 0.7's layout ([`LAYOUT_07`]) in it.
 pub async fn db_with_ai(pg: &PgCluster, prefix: &str) -> Result<String> {
     let db = pg.create_db(prefix).await?;
-    psql_ok(pg, &db, "create extension ai cascade")?;
+    psql_ok(pg, &db, &format!("create extension ai version '{LAYOUT_07}' cascade"))?;
     Ok(db)
 }
 
