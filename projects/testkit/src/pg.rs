@@ -199,6 +199,21 @@ impl PgCluster {
         }
     }
 
+    /// Runs a psql script (fed on stdin, stopping at the first error) in `db` as `user`.
+    pub fn psql_script(&self, db: &str, user: &str, script: &str) -> std::io::Result<std::process::Output> {
+        use std::io::Write;
+        let mut child = self
+            .command("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", user, "-d", db, "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        child.stdin.take().expect("piped stdin").write_all(script.as_bytes())?;
+        child.wait_with_output()
+    }
+
     fn run(&self, program: &str, args: &[&str]) -> Result<()> {
         self.run_with_env(program, args, &[])
     }

@@ -21,30 +21,7 @@ fn golden(path: &str) -> Result<String> {
 
 /// Runs a psql script (its `\g` output goes to stdout) as `user`.
 fn psql_file(pg: &PgCluster, db: &str, user: &str, script: &str) -> Result<String> {
-    use std::io::Write;
-    let mut child = pg
-        .command("psql")
-        .args([
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &pg.port.to_string(),
-            "-U",
-            user,
-            "-d",
-            db,
-        ])
-        .args(["-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()?;
-    child.stdin.take().unwrap().write_all(script.as_bytes())?;
-    let out = child.wait_with_output()?;
+    let out = pg.psql_script(db, user, script)?;
     ensure!(out.status.success(), "psql as {user}: {}", String::from_utf8_lossy(&out.stderr));
     Ok(String::from_utf8(out.stdout)?)
 }

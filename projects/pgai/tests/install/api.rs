@@ -393,3 +393,35 @@ async fn the_settings_pick_the_defaults() {
     assert_eq!(db.q("select config->'scheduling'->>'implementation' || ' ' || (config->'indexing'->>'implementation') from ai.vectorizer").await, "none none");
     assert_eq!(db.q("select config->>'version' from ai.vectorizer").await, "0.12.1");
 }
+
+#[tokio::test]
+async fn set_scheduling_and_execute_by_name() {
+    let db = db("api_sched").await;
+    db.q(&format!("create table t (id int primary key, body text); select ai.create_vectorizer('t'::regclass, name => 't_vec', loading => ai.loading_column('body'), embedding => {EMBED}, {QUIET})")).await;
+    assert_eq!(
+        db.err("select ai.set_scheduling(1, ai.scheduling_none(), ai.indexing_hnsw())").await,
+        "automatic indexing is not supported without scheduling. set indexing=>ai.indexing_none() when scheduling=>ai.scheduling_none()"
+    );
+    assert_eq!(
+        db.err("select ai.set_scheduling(1, ai.scheduling_timescaledb(), ai.indexing_none())").await,
+        "ai extension not found but it is needed for timescaledb scheduling."
+    );
+    let config = db.q("select ai.set_scheduling(1, '{\"implementation\": \"worker\", \"config_type\": \"scheduling\"}', ai.indexing_hnsw(min_rows => 10))::text").await;
+    assert!(
+        config.contains(r#""scheduling": {"config_type": "scheduling", "implementation": "worker"}"#)
+            && config.contains(r#""min_rows": 10"#),
+        "{config}"
+    );
+    assert_eq!(db.q("select config->'indexing'->>'implementation' from ai.vectorizer").await, "hnsw");
+    assert_eq!(db.err("select ai.set_scheduling(99)").await, "query returned no rows");
+    // without the extension nothing can signal an executor
+    assert_eq!(
+        db.err("select ai.execute_vectorizer('t_vec')").await,
+        "ai.execute_vectorizer signals the executor through the ai extension, which is not installed in this database"
+    );
+    assert_eq!(db.err("select ai.execute_vectorizer('nope')").await, "query returned no rows");
+    assert_eq!(
+        db.err("select ai.vectorizer_embed('t_vec', 'hello')").await,
+        "ai.vectorizer_embed calls the model through the ai extension, which is not installed in this database"
+    );
+}

@@ -169,29 +169,7 @@ async fn a_dump_restores_into_a_database_where_it_keeps_working() {
     // the vector extension exists there already (only a superuser may create it)
     let sql =
         String::from_utf8(dump.stdout).unwrap().replace("CREATE EXTENSION IF NOT EXISTS vector", "-- vector exists:");
-    let file = std::env::temp_dir().join(format!("{}.sql", db.name));
-    std::fs::write(&file, sql).unwrap();
-    let out = cluster
-        .command("psql")
-        .args([
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-U",
-            &restored.owner,
-            "-d",
-            &restored.name,
-            "-f",
-        ])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
+    let out = cluster.psql_script(&restored.name, &restored.owner, &sql).unwrap();
     assert!(out.status.success(), "restoring the dump: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(restored.q("select version from ai.pgai_lib_version").await, CATALOG_VERSION);
     assert_eq!(restored.install().await.unwrap(), Outcome::AlreadyInstalled);
